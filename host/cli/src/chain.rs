@@ -1,0 +1,154 @@
+//! Opening the chain a config describes, and the deploy / call commands.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use vmhost::state::RocksStore;
+use vmhost::{Chain, ChainConfig, VmRegistry};
+use vmhost_abi::{Address, BlockContext, ContractType, Receipt, Transaction, TxKind};
+use vmhost_native::NativePlugin;
+use vmhost_wasmtime::{WasmtimeConfig, WasmtimeVm};
+
+/// Test accounts funded at genesis: indices 1..=GENESIS_ACCOUNTS.
+pub const GENESIS_ACCOUNTS: u64 = 10_000;
+/// Genesis balance of each test account.
+pub const GENESIS_BALANCE: u128 = 1_000_000_000_000_000;
+
+pub fn load_config(path: Option<&Path>, store: Option<&Path>) -> Result<ChainConfig> {
+    let mut cfg = match path {
+        Some(p) => {
+            ChainConfig::from_toml(&std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)?
+        }
+        None => ChainConfig::default(),
+    };
+    if let Some(s) = store {
+        cfg.store.path = s.to_path_buf();
+    }
+    Ok(cfg)
+}
+
+fn wasm_backend(cfg: &ChainConfig) -> Result<WasmtimeVm> {
+    let mut w = WasmtimeConfig::default();
+    w.memory_limit((cfg.limits.memory_mib as usize) << 20)
+        .call_timeout(std::time::Duration::from_millis(cfg.limits.call_timeout_ms));
+    Ok(WasmtimeVm::new(w)?)
+}
+
+/// The registry the config describes: native plugin + the configured wasm backend.
+pub fn registry(cfg: &ChainConfig) -> Result<VmRegistry> {
+    let mut reg = VmRegistry::new();
+    reg.register_native(Arc::new(NativePlugin::default()))?;
+    for (ty, backend) in &cfg.backends {
+        if ty != "wasm" {
+            bail!("backend for contract type `{ty}`: only `wasm` is supported by this build");
+        }
+        if backend != "wasmtime" {
+            bail!("unknown wasm backend `{backend}` (available: wasmtime)");
+        }
+    }
+    reg.register_vm(ContractType::Wasm, Arc::new(wasm_backend(cfg)?))?;
+    Ok(reg)
+}
+
+/// Opens the chain at the configured store, applying genesis to an empty store.
+pub fn open(cfg: &ChainConfig) -> Result<Chain> {
+    std::fs::create_dir_all(&cfg.store.path)?;
+    let store = Arc::new(RocksStore::open_with(&cfg.store.path, cfg.store.sync)?);
+    let mut chain = Chain::open(store, registry(cfg)?, cfg.exec_config()?)?;
+    if chain.head().jmt_version.is_none() {
+        let alloc: Vec<(Address, u128)> =
+            (1..=GENESIS_ACCOUNTS).map(|i| (Address::from_index(i), GENESIS_BALANCE)).collect();
+        chain.genesis(&alloc)?;
+    }
+    Ok(chain)
+}
+
+/// The next block context after the head.
+pub fn next_block(chain: &Chain, cfg: &ChainConfig) -> BlockContext {
+    let wave_id = chain.head().last_wave.map_or(1, |w| w + 1);
+    BlockContext {
+        height: wave_id,
+        wave_id,
+        timestamp_ms: 1_700_000_000_000 + wave_id * 1_000,
+        beacon: *blake3::hash(&wave_id.to_le_bytes()).as_bytes(),
+        base_fee: cfg.chain.base_fee,
+    }
+}
+
+pub fn parse_address(s: &str) -> Result<Address> {
+    let bytes = hex::decode(s.trim_start_matches("0x")).context("address is not hex")?;
+    let arr: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("address must be 32 bytes"))?;
+    Ok(Address(arr))
+}
+
+pub fn read_code(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "wat") {
+        return Ok(wat::parse_bytes(&bytes)?.into_owned());
+    }
+    Ok(bytes)
+}
+
+pub fn tx(
+    chain: &Chain,
+    cfg: &ChainConfig,
+    sender: Address,
+    nonce_offset: u64,
+    gas: u64,
+    kind: TxKind,
+) -> Result<Transaction> {
+    Ok(Transaction {
+        sender,
+        nonce: chain.account(&sender)?.nonce + nonce_offset,
+        gas_limit: gas,
+        chain_id: cfg.chain.chain_id,
+        access_list: None,
+        kind,
+    })
+}
+
+pub fn print_receipt(label: &str, r: &Receipt) {
+    println!(
+        "  {label:<34} {:<9} {:<22} gas {:>9}  return {}{}",
+        format!("{:?}", r.status),
+        r.code.name(),
+        r.gas_used,
+        if r.return_data.is_empty() { "-".to_string() } else { hex::encode(&r.return_data) },
+        r.contract_address.map(|a| format!("  address {a}")).unwrap_or_default()
+    );
+    for e in &r.events {
+        println!(
+            "      event from {:?} topic {}.. data {}",
+            e.contract,
+            hex::encode(&e.topic[..6]),
+            hex::encode(&e.data)
+        );
+    }
+}
+
+pub fn deploy_cmd(cfg: &ChainConfig, code: &Path, sender: u64, parachain: bool) -> Result<()> {
+    let mut chain = open(cfg)?;
+    let code = read_code(code)?;
+    let kind = TxKind::ContractDeploy { vm: ContractType::Wasm, code, deposit: 0, parachain };
+    let t = tx(&chain, cfg, Address::from_index(sender), 0, 1_000_000_000, kind)?;
+    let out = chain.execute_wave(&next_block(&chain, cfg), &[t])?;
+    print_receipt("deploy", &out.receipts[0]);
+    println!("state root {}", hex::encode(out.record.state_root));
+    Ok(())
+}
+
+pub fn call_cmd(cfg: &ChainConfig, contract: &str, entry: &str, input: &str, sender: u64, gas: u64) -> Result<()> {
+    let mut chain = open(cfg)?;
+    let kind = TxKind::ContractCall {
+        contract: parse_address(contract)?,
+        entry: entry.to_string(),
+        input: hex::decode(input).context("input is not hex")?,
+        value: 0,
+    };
+    let t = tx(&chain, cfg, Address::from_index(sender), 0, gas, kind)?;
+    let out = chain.execute_wave(&next_block(&chain, cfg), &[t])?;
+    print_receipt(entry, &out.receipts[0]);
+    println!("state root {}", hex::encode(out.record.state_root));
+    Ok(())
+}

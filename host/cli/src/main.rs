@@ -1,0 +1,95 @@
+//! `vmhost`: run a demo chain, deploy and call contracts, inspect state, benchmark backends.
+
+mod chain;
+mod demo;
+mod inspect;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "vmhost", version, about = "vmhost multi-VM execution layer")]
+struct Cli {
+    /// Chain configuration (TOML). Defaults apply when omitted.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Store directory (overrides the config's `store.path`).
+    #[arg(long, global = true)]
+    store: Option<PathBuf>,
+    /// Log filter (e.g. `info`, `vmhost=debug`); default warn.
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Deploy the example contracts, run a wave of calls and native transfers, print receipts,
+    /// events and roots.
+    Demo {
+        /// Native transfers to run after the contract calls.
+        #[arg(long, default_value_t = 2_000)]
+        transfers: u64,
+        /// Start from an empty store (deletes the store directory first).
+        #[arg(long)]
+        fresh: bool,
+    },
+    /// Deploy a wasm contract.
+    Deploy {
+        /// Path to the .wasm (or .wat) file.
+        code: PathBuf,
+        /// Sender: test account index (funded at genesis).
+        #[arg(long, default_value_t = 1)]
+        sender: u64,
+        /// Deploy as a parachain.
+        #[arg(long)]
+        parachain: bool,
+    },
+    /// Call a contract entry point.
+    Call {
+        /// Contract address (hex, 64 digits, optional 0x).
+        contract: String,
+        /// Entry point.
+        entry: String,
+        /// Input bytes as hex.
+        #[arg(long, default_value = "")]
+        input: String,
+        /// Sender: test account index.
+        #[arg(long, default_value_t = 1)]
+        sender: u64,
+        /// Gas limit.
+        #[arg(long, default_value_t = 10_000_000)]
+        gas: u64,
+    },
+    /// Inspect committed state.
+    Inspect {
+        #[command(subcommand)]
+        what: inspect::What,
+    },
+    /// Print the ABI reference generated from the table (docs/abi-v1.md).
+    AbiDoc,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cfg = chain::load_config(cli.config.as_deref(), cli.store.as_deref())?;
+    match cli.cmd {
+        Cmd::Demo { transfers, fresh } => demo::run(&cfg, transfers, fresh),
+        Cmd::Deploy { code, sender, parachain } => chain::deploy_cmd(&cfg, &code, sender, parachain),
+        Cmd::Call { contract, entry, input, sender, gas } => {
+            chain::call_cmd(&cfg, &contract, &entry, &input, sender, gas)
+        }
+        Cmd::Inspect { what } => inspect::run(&cfg, what),
+        Cmd::AbiDoc => {
+            print!("{}", vmhost_abi::docs::render_markdown());
+            Ok(())
+        }
+    }
+}

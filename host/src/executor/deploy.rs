@@ -1,0 +1,107 @@
+//! Deploy and upgrade: validate + compile through the contract type's backend, store the code
+//! in state (content addressed) and the artifact in the artifact column, write the contract
+//! record (code hash, owner, deposit).
+
+use vmhost_abi::{keys, Address, ContractRecord, ContractType, ErrorCode, Transaction};
+
+use super::Env;
+use crate::accounts;
+use crate::error::{Error, Result};
+use crate::state::OverlayStack;
+use crate::vm::{PrepareError, Vm};
+
+pub(super) struct DeployOutcome {
+    pub code: ErrorCode,
+    pub address: Option<Address>,
+}
+
+fn prepare(vm: &dyn Vm, code: &[u8]) -> Result<core::result::Result<Vec<u8>, ErrorCode>> {
+    match vm.prepare(code) {
+        Ok(artifact) => Ok(Ok(artifact)),
+        Err(PrepareError::Rejected { code, message }) => {
+            tracing::info!(backend = vm.name(), %code, %message, "deploy rejected");
+            Ok(Err(code))
+        }
+        Err(PrepareError::Internal(m)) => Err(Error::Backend { backend: vm.name().to_string(), message: m }),
+    }
+}
+
+fn encode<T: borsh::BorshSerialize>(v: &T) -> Result<Vec<u8>> {
+    borsh::to_vec(v).map_err(|e| Error::Internal(e.to_string()))
+}
+
+fn read_record(state: &OverlayStack<'_>, addr: &Address) -> Result<Option<ContractRecord>> {
+    match state.get(&keys::contract(addr))? {
+        Some(b) => borsh::from_slice(&b).map(Some).map_err(|e| Error::Corrupt(format!("contract record: {e}"))),
+        None => Ok(None),
+    }
+}
+
+pub(super) fn deploy(
+    env: &Env,
+    state: &mut OverlayStack<'_>,
+    tx: &Transaction,
+    ty: &ContractType,
+    code: &[u8],
+    deposit: u128,
+    parachain: bool,
+) -> Result<DeployOutcome> {
+    let fail = |code| Ok(DeployOutcome { code, address: None });
+    let vm = env.registry.vm(ty)?.clone();
+    let address = Address::contract(&tx.sender, tx.nonce);
+    if read_record(state, &address)?.is_some() {
+        return fail(ErrorCode::ContractExists);
+    }
+    let artifact = match prepare(&*vm, code)? {
+        Ok(a) => a,
+        Err(c) => return fail(c),
+    };
+    let code_hash = *blake3::hash(code).as_bytes();
+    let mut sender = accounts::read(state, &tx.sender)?;
+    let Some(left) = sender.balance.checked_sub(deposit) else {
+        return fail(ErrorCode::InsufficientBalance);
+    };
+    sender.balance = left;
+    accounts::write(state, &tx.sender, &sender);
+    let code_key = keys::code(&code_hash);
+    if state.get(&code_key)?.is_none() {
+        state.put(code_key, code.to_vec());
+    }
+    let record = ContractRecord { vm: ty.clone(), code_hash, owner: tx.sender, deposit, parachain, code_version: 0 };
+    state.put(keys::contract(&address), encode(&record)?);
+    env.modules.install(&address, code_hash, &*vm, &**env.store(), artifact)?;
+    tracing::info!(%address, backend = vm.name(), code_len = code.len(), "contract deployed");
+    Ok(DeployOutcome { code: ErrorCode::Ok, address: Some(address) })
+}
+
+pub(super) fn upgrade(
+    env: &Env,
+    state: &mut OverlayStack<'_>,
+    tx: &Transaction,
+    contract: &Address,
+    code: &[u8],
+) -> Result<ErrorCode> {
+    let Some(mut record) = read_record(state, contract)? else {
+        return Ok(ErrorCode::UnknownContract);
+    };
+    if record.owner != tx.sender {
+        return Ok(ErrorCode::NotOwner);
+    }
+    let vm = env.registry.vm(&record.vm)?.clone();
+    let artifact = match prepare(&*vm, code)? {
+        Ok(a) => a,
+        Err(c) => return Ok(c),
+    };
+    let code_hash = *blake3::hash(code).as_bytes();
+    let code_key = keys::code(&code_hash);
+    if state.get(&code_key)?.is_none() {
+        state.put(code_key, code.to_vec());
+    }
+    record.code_hash = code_hash;
+    record.code_version = record.code_version.saturating_add(1);
+    state.put(keys::contract(contract), encode(&record)?);
+    env.modules.invalidate(contract);
+    env.modules.install(contract, code_hash, &*vm, &**env.store(), artifact)?;
+    tracing::info!(%contract, version = record.code_version, "contract upgraded");
+    Ok(ErrorCode::Ok)
+}

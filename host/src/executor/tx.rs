@@ -1,0 +1,239 @@
+//! One transaction: validate → charge → checkpoint → dispatch → commit/revert → receipt.
+
+use std::sync::Arc;
+
+use vmhost_abi::gas::{
+    CALL_BASE_GAS, CALL_INPUT_PER_BYTE, DEPLOY_BASE_GAS, DEPLOY_PER_BYTE, MAX_ENTRY_LEN, MAX_INPUT_LEN,
+};
+use vmhost_abi::{
+    keys, AccountRecord, BlockContext, ContractRecord, ContractType, ErrorCode, Receipt, ReceiptStatus, StateKey,
+    Transaction, TxKind,
+};
+
+use super::{deploy, status_of, Env};
+use crate::accounts;
+use crate::error::{Error, Result};
+use crate::hostfns::{CallKind, HostCtx};
+use crate::native::NativeContext;
+use crate::state::{OverlayStack, WaveCache};
+
+/// A receipt for a transaction rejected at ingress.
+pub(crate) fn invalid(tx_hash: [u8; 32], code: ErrorCode) -> Receipt {
+    Receipt {
+        tx_hash,
+        status: ReceiptStatus::Invalid,
+        code,
+        gas_used: 0,
+        fee_paid: 0,
+        return_data: Vec::new(),
+        events: Vec::new(),
+        contract_address: None,
+    }
+}
+
+/// Gas charged before any execution. `Err` for a native transaction with no native handler.
+pub fn intrinsic_gas(env: &Env, tx: &Transaction) -> core::result::Result<u64, ErrorCode> {
+    let per_byte = |base: u64, per: u64, n: usize| base.saturating_add(per.saturating_mul(n as u64));
+    Ok(match &tx.kind {
+        TxKind::Native(n) => env.registry.native().map_err(|_| ErrorCode::UnknownContractType)?.intrinsic_gas(n),
+        TxKind::ContractCall { input, .. } | TxKind::ParachainCall { input, .. } => {
+            per_byte(CALL_BASE_GAS, CALL_INPUT_PER_BYTE, input.len())
+        }
+        TxKind::ContractDeploy { code, .. } | TxKind::ContractUpgrade { code, .. } => {
+            per_byte(DEPLOY_BASE_GAS, DEPLOY_PER_BYTE, code.len())
+        }
+    })
+}
+
+/// Ingress checks; returns the intrinsic gas and, for calls, the target's record. The outer
+/// `Err` is an infrastructure failure, the inner one the code of an invalid transaction.
+fn validate(
+    env: &Env,
+    block: &BlockContext,
+    tx: &Transaction,
+    acct: &AccountRecord,
+    state: &OverlayStack<'_>,
+) -> Result<core::result::Result<(u64, Option<ContractRecord>), ErrorCode>> {
+    if tx.chain_id != env.config.chain_id {
+        return Ok(Err(ErrorCode::WrongChainId));
+    }
+    if tx.gas_limit > env.config.max_tx_gas {
+        return Ok(Err(ErrorCode::GasLimitTooHigh));
+    }
+    if tx.nonce != acct.nonce {
+        return Ok(Err(ErrorCode::BadNonce));
+    }
+    let mut record = None;
+    if let TxKind::ContractCall { contract, .. } | TxKind::ParachainCall { contract, .. } = &tx.kind {
+        let Some(rec) = crate::hostfns::read_contract(state, contract)? else {
+            return Ok(Err(ErrorCode::UnknownContract));
+        };
+        let wants_parachain = matches!(tx.kind, TxKind::ParachainCall { .. });
+        if wants_parachain != rec.parachain || rec.vm == ContractType::Native {
+            return Ok(Err(ErrorCode::WrongContractKind));
+        }
+        record = Some(rec);
+    }
+    Ok(validate_fees(env, block, tx, acct).map(|g| (g, record)))
+}
+
+/// Intrinsic gas and fee-balance checks.
+fn validate_fees(
+    env: &Env,
+    block: &BlockContext,
+    tx: &Transaction,
+    acct: &AccountRecord,
+) -> core::result::Result<u64, ErrorCode> {
+    let (value, extra) = match &tx.kind {
+        TxKind::ContractCall { entry, input, value, .. } | TxKind::ParachainCall { entry, input, value, .. } => {
+            if entry.is_empty() || entry.len() > MAX_ENTRY_LEN as usize {
+                return Err(ErrorCode::BadEntryPoint);
+            }
+            if input.len() > MAX_INPUT_LEN as usize {
+                return Err(ErrorCode::CalldataTooLarge);
+            }
+            (*value, 0)
+        }
+        TxKind::ContractDeploy { vm, deposit, .. } => {
+            if env.registry.vm(vm).is_err() {
+                return Err(ErrorCode::UnknownContractType);
+            }
+            (0, *deposit)
+        }
+        _ => (0, 0),
+    };
+    let intrinsic = intrinsic_gas(env, tx)?;
+    if tx.gas_limit < intrinsic {
+        return Err(ErrorCode::GasLimitTooLow);
+    }
+    let required = (tx.gas_limit as u128)
+        .checked_mul(block.base_fee)
+        .and_then(|f| f.checked_add(value))
+        .and_then(|f| f.checked_add(extra))
+        .ok_or(ErrorCode::InsufficientFeeBalance)?;
+    if acct.balance < required {
+        return Err(ErrorCode::InsufficientFeeBalance);
+    }
+    Ok(intrinsic)
+}
+
+/// What dispatch produced.
+struct Dispatched<'c> {
+    state: OverlayStack<'c>,
+    code: ErrorCode,
+    gas_used: u64,
+    return_data: Vec<u8>,
+    contract_address: Option<vmhost_abi::Address>,
+}
+
+/// Executes one transaction and merges its effects into the wave cache.
+pub(crate) fn execute(env: &Env, cache: &WaveCache, block: &BlockContext, tx: &Transaction) -> Result<Receipt> {
+    let tx_hash = tx.hash();
+    let span = tracing::debug_span!("tx", hash = %hex::encode(&tx_hash[..8]), sender = ?tx.sender);
+    let _guard = span.enter();
+    let state = OverlayStack::new(cache);
+    let sender_key = keys::account(&tx.sender);
+    let acct = accounts::read_key(&state, &sender_key)?;
+    let (intrinsic, record) = match validate(env, block, tx, &acct, &state)? {
+        Ok(v) => v,
+        Err(code) => {
+            tracing::debug!(%code, "transaction rejected at ingress");
+            return Ok(invalid(tx_hash, code));
+        }
+    };
+    let budget = tx.gas_limit - intrinsic;
+    let d = dispatch(env, block, tx, state, budget, record)?;
+    let Dispatched { mut state, code, gas_used, return_data, contract_address } = d;
+    let gas_used = intrinsic.saturating_add(gas_used).min(tx.gas_limit);
+    if !code.is_ok() {
+        state.discard_all();
+    }
+    // Fee and nonce apply whatever the outcome (no refunds: only gas_used is debited).
+    let mut sender = accounts::read_key(&state, &sender_key)?;
+    let fee = (gas_used as u128).saturating_mul(block.base_fee);
+    sender.balance = match sender.balance.checked_sub(fee) {
+        Some(b) => b,
+        None => return Err(Error::Internal("fee exceeds the balance checked at ingress".into())),
+    };
+    sender.nonce += 1;
+    accounts::write_key(&mut state, sender_key, &sender);
+    let (writes, events) = state.into_changes()?;
+    cache.apply(writes);
+    let status = status_of(code);
+    Ok(Receipt {
+        tx_hash,
+        status,
+        code,
+        gas_used,
+        fee_paid: fee,
+        return_data,
+        events,
+        contract_address: if code.is_ok() { contract_address } else { None },
+    })
+}
+
+fn sorted_access(list: &Option<Vec<StateKey>>) -> Option<Arc<[StateKey]>> {
+    list.as_ref().map(|l| {
+        let mut v = l.clone();
+        v.sort_unstable();
+        v.dedup();
+        Arc::from(v)
+    })
+}
+
+fn dispatch<'c>(
+    env: &Env,
+    block: &BlockContext,
+    tx: &Transaction,
+    mut state: OverlayStack<'c>,
+    budget: u64,
+    record: Option<ContractRecord>,
+) -> Result<Dispatched<'c>> {
+    let done =
+        |state, code, gas_used, return_data| Dispatched { state, code, gas_used, return_data, contract_address: None };
+    match &tx.kind {
+        TxKind::Native(ntx) => {
+            let handler = env.registry.native()?.clone();
+            let r = {
+                let mut ctx = NativeContext::new(tx.sender, block, &mut state);
+                handler.execute(ntx, &mut ctx)?
+            };
+            let code = r.err().unwrap_or(ErrorCode::Ok);
+            Ok(done(state, code, 0, Vec::new()))
+        }
+        TxKind::ContractDeploy { vm, code, deposit, parachain } => {
+            let out = deploy::deploy(env, &mut state, tx, vm, code, *deposit, *parachain)?;
+            Ok(Dispatched {
+                state,
+                code: out.code,
+                gas_used: 0,
+                return_data: Vec::new(),
+                contract_address: out.address,
+            })
+        }
+        TxKind::ContractUpgrade { contract, code } => {
+            let out = deploy::upgrade(env, &mut state, tx, contract, code)?;
+            Ok(done(state, out, 0, Vec::new()))
+        }
+        TxKind::ContractCall { contract, entry, input, value }
+        | TxKind::ParachainCall { contract, entry, input, value } => {
+            let mut host = HostCtx::new(env, block, state, tx.sender, sorted_access(&tx.access_list));
+            let r = host.invoke(crate::hostfns::Invoke {
+                caller: tx.sender,
+                target: *contract,
+                entry,
+                input: input.clone(),
+                value: *value,
+                gas_limit: budget,
+                kind: CallKind::Call,
+                record,
+            });
+            let (state, fatal) = host.into_state();
+            if let Some(e) = fatal {
+                return Err(e);
+            }
+            let r = r?;
+            Ok(done(state, r.code, r.gas_used, r.data))
+        }
+    }
+}

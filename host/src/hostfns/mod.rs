@@ -1,0 +1,205 @@
+//! The host side of ABI v1, written once and shared by every backend.
+//!
+//! [`HostCtx`] implements [`Host`]: a backend hands it each host call with raw arguments and a
+//! [`GuestMemory`]; the context checks who may call the function, charges the gas table's base
+//! cost before any work (per-byte costs before the bytes are touched), runs the family
+//! function (`storage`, `context`, `events`, `crypto`, `calls`) and returns the raw result.
+//! Guest faults become a [`HostTrap`] with an ABI error code. Infrastructure failures (a store
+//! read error) are parked in the context and abort the wave after the guest unwinds.
+
+mod calls;
+mod context;
+mod crypto;
+mod events;
+mod storage;
+
+use std::sync::Arc;
+
+use vmhost_abi::{Access, Address, BlockContext, ErrorCode, HostFn, StateKey};
+
+pub(crate) use calls::read_contract;
+pub use calls::{CallKind, Invoke, InvokeResult};
+pub use crypto::{ChainServices, NoServices};
+
+use crate::error::Error;
+use crate::executor::Env;
+use crate::state::OverlayStack;
+use crate::vm::{GuestMemory, Host, HostTrap};
+
+/// One call frame.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Frame {
+    /// Storage context and `self_address` (the caller's, inside `delegate_call`).
+    pub storage: Address,
+    /// `caller()`.
+    pub caller: Address,
+    /// Call input.
+    pub input: Vec<u8>,
+    /// Data set by `set_return`.
+    pub return_data: Vec<u8>,
+    /// Data passed to `revert`.
+    pub revert_data: Vec<u8>,
+    /// Return (or revert) data of the last cross call this frame made.
+    pub last_call: Vec<u8>,
+    /// View-only frame.
+    pub is_static: bool,
+    /// The storage owner is a parachain.
+    pub parachain: bool,
+}
+
+/// Execution context of one transaction: the state overlay stack, call frames and the
+/// wave-wide environment. Implements [`Host`] for every backend.
+pub struct HostCtx<'e, 'c> {
+    pub(crate) env: &'e Env,
+    pub(crate) block: &'e BlockContext,
+    pub(crate) state: OverlayStack<'c>,
+    pub(crate) frames: Vec<Frame>,
+    pub(crate) origin: Address,
+    access: Option<Arc<[StateKey]>>,
+    pub(crate) fatal: Option<Error>,
+}
+
+impl std::fmt::Debug for HostCtx<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostCtx").field("origin", &self.origin).field("depth", &self.frames.len()).finish()
+    }
+}
+
+/// Charges `amount` from `gas_left`, or traps with `OutOfGas` leaving 0.
+#[inline]
+pub(crate) fn charge(gas_left: &mut u64, amount: u64) -> Result<(), HostTrap> {
+    match gas_left.checked_sub(amount) {
+        Some(left) => {
+            *gas_left = left;
+            Ok(())
+        }
+        None => {
+            *gas_left = 0;
+            Err(HostTrap::OUT_OF_GAS)
+        }
+    }
+}
+
+/// Argument `i` as a guest pointer or length.
+#[inline]
+pub(crate) fn arg32(args: &[u64], i: usize) -> u32 {
+    args.get(i).copied().unwrap_or(0) as u32
+}
+
+/// An `i32` result in the raw return convention (low 32 bits).
+#[inline]
+pub(crate) fn ret_i32(v: i32) -> u64 {
+    v as u32 as u64
+}
+
+impl<'e, 'c> HostCtx<'e, 'c> {
+    /// A context for one transaction. `access` is the sorted, deduplicated access list.
+    pub(crate) fn new(
+        env: &'e Env,
+        block: &'e BlockContext,
+        state: OverlayStack<'c>,
+        origin: Address,
+        access: Option<Arc<[StateKey]>>,
+    ) -> Self {
+        Self { env, block, state, frames: Vec::new(), origin, access, fatal: None }
+    }
+
+    /// Gives back the overlay stack (the executor commits or drops it).
+    pub(crate) fn into_state(self) -> (OverlayStack<'c>, Option<Error>) {
+        (self.state, self.fatal)
+    }
+
+    pub(crate) fn frame(&self) -> Result<&Frame, HostTrap> {
+        self.frames.last().ok_or(HostTrap::new(ErrorCode::OtherTrap))
+    }
+
+    pub(crate) fn frame_mut(&mut self) -> Result<&mut Frame, HostTrap> {
+        self.frames.last_mut().ok_or(HostTrap::new(ErrorCode::OtherTrap))
+    }
+
+    /// Records an infrastructure failure; the guest unwinds with a trap and the wave aborts.
+    pub(crate) fn fatal(&mut self, e: Error) -> HostTrap {
+        tracing::error!(error = %e, "infrastructure failure inside a host call");
+        if self.fatal.is_none() {
+            self.fatal = Some(e);
+        }
+        HostTrap::new(ErrorCode::OtherTrap)
+    }
+
+    /// Traps with `AccessListViolation` if `key` is not declared.
+    pub(crate) fn check_access(&self, key: &StateKey) -> Result<(), HostTrap> {
+        match &self.access {
+            Some(list) if list.binary_search(key).is_err() => {
+                tracing::debug!(?key, "access outside the declared access list");
+                Err(HostTrap::new(ErrorCode::AccessListViolation))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Host for HostCtx<'_, '_> {
+    fn host_call(
+        &mut self,
+        f: HostFn,
+        args: &[u64],
+        mem: &mut dyn GuestMemory,
+        gas: &mut u64,
+    ) -> Result<u64, HostTrap> {
+        let spec = f.spec();
+        if args.len() != spec.params.len() {
+            return Err(HostTrap::new(ErrorCode::InvalidArgument));
+        }
+        let frame = self.frame()?;
+        match spec.access {
+            Access::Any => {}
+            Access::NotInStatic if frame.is_static => {
+                return Err(HostTrap::new(ErrorCode::StaticCallViolation));
+            }
+            Access::NotInStatic => {}
+            Access::ParachainOnly => {
+                if !frame.parachain {
+                    return Err(HostTrap::new(ErrorCode::ParachainOnly));
+                }
+                if frame.is_static {
+                    return Err(HostTrap::new(ErrorCode::StaticCallViolation));
+                }
+            }
+        }
+        let cost = self.env.config.gas.get(f);
+        charge(gas, cost.base)?;
+        let result = match f {
+            HostFn::InputLen
+            | HostFn::InputRead
+            | HostFn::SetReturn
+            | HostFn::Revert
+            | HostFn::ReturnDataLen
+            | HostFn::ReturnDataRead
+            | HostFn::Caller
+            | HostFn::Origin
+            | HostFn::SelfAddress
+            | HostFn::BlockHeight
+            | HostFn::WaveId
+            | HostFn::BlockTimestamp
+            | HostFn::ChainId
+            | HostFn::BeaconGet
+            | HostFn::ConsumeGas
+            | HostFn::GasLeft => self.context_fn(f, args, mem, gas, cost),
+            HostFn::Sload | HostFn::Sstore | HostFn::Sdelete | HostFn::Balance | HostFn::Transfer => {
+                self.storage_fn(f, args, mem, gas, cost)
+            }
+            HostFn::EmitEvent => self.emit_event(args, mem, gas, cost),
+            HostFn::HashKeccak256
+            | HostFn::HashBlake3
+            | HostFn::HashPoseidon2
+            | HostFn::FalconVerify
+            | HostFn::ThresholdEncrypt
+            | HostFn::ThresholdDecrypt => self.crypto_fn(f, args, mem, gas, cost),
+            HostFn::CrossCall | HostFn::CrossCallStatic | HostFn::DelegateCall => self.call_fn(f, args, mem, gas, cost),
+        };
+        if let Err(trap) = &result {
+            tracing::debug!(host_fn = spec.name, code = %trap.code, "host function trapped");
+        }
+        result
+    }
+}

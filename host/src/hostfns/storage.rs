@@ -1,0 +1,81 @@
+//! Storage and balances. Contract slots are namespaced by the host
+//! (`keys::storage(self_address, slot)`), so no contract can touch another's storage.
+
+use vmhost_abi::gas::{MAX_VALUE_LEN, NEW_SLOT_SURCHARGE};
+use vmhost_abi::{keys, Address, ErrorCode, GasCost, HostFn};
+
+use super::{arg32, charge, ret_i32, HostCtx};
+use crate::accounts;
+use crate::vm::{GuestMemory, HostTrap};
+
+impl HostCtx<'_, '_> {
+    pub(super) fn storage_fn(
+        &mut self,
+        f: HostFn,
+        args: &[u64],
+        mem: &mut dyn GuestMemory,
+        gas: &mut u64,
+        cost: GasCost,
+    ) -> Result<u64, HostTrap> {
+        match f {
+            HostFn::Sload => {
+                let (key_ptr, out_ptr, out_cap) = (arg32(args, 0), arg32(args, 1), arg32(args, 2));
+                let slot = mem.read32(key_ptr)?;
+                let key = keys::storage(&self.frame()?.storage, &slot);
+                self.check_access(&key)?;
+                let value = self.state.get(&key).map_err(|e| self.fatal(e))?;
+                let Some(value) = value else { return Ok(ret_i32(-1)) };
+                charge(gas, cost.per_byte.saturating_mul(value.len() as u64))?;
+                let n = value.len().min(out_cap as usize);
+                mem.write(out_ptr, &value[..n])?;
+                Ok(ret_i32(value.len() as i32))
+            }
+            HostFn::Sstore => {
+                let (key_ptr, val_ptr, val_len) = (arg32(args, 0), arg32(args, 1), arg32(args, 2));
+                if val_len > MAX_VALUE_LEN {
+                    return Err(HostTrap::new(ErrorCode::ValueTooLarge));
+                }
+                charge(gas, cost.per_byte.saturating_mul(val_len as u64))?;
+                let slot = mem.read32(key_ptr)?;
+                let value = mem.read(val_ptr, val_len)?.to_vec();
+                let key = keys::storage(&self.frame()?.storage, &slot);
+                self.check_access(&key)?;
+                let existed = self.state.get(&key).map_err(|e| self.fatal(e))?.is_some();
+                if !existed {
+                    charge(gas, NEW_SLOT_SURCHARGE)?;
+                }
+                self.state.put(key, value);
+                Ok(0)
+            }
+            HostFn::Sdelete => {
+                let slot = mem.read32(arg32(args, 0))?;
+                let key = keys::storage(&self.frame()?.storage, &slot);
+                self.check_access(&key)?;
+                self.state.delete(key);
+                Ok(0)
+            }
+            HostFn::Balance => {
+                let addr = Address(mem.read32(arg32(args, 0))?);
+                self.check_access(&keys::account(&addr))?;
+                let acct = accounts::read(&self.state, &addr).map_err(|e| self.fatal(e))?;
+                mem.write(arg32(args, 1), &acct.balance.to_le_bytes())?;
+                Ok(0)
+            }
+            HostFn::Transfer => {
+                let to = Address(mem.read32(arg32(args, 0))?);
+                let mut amount = [0u8; 16];
+                amount.copy_from_slice(mem.read(arg32(args, 1), 16)?);
+                let amount = u128::from_le_bytes(amount);
+                let from = self.frame()?.storage;
+                self.check_access(&keys::account(&from))?;
+                self.check_access(&keys::account(&to))?;
+                match accounts::transfer(&mut self.state, &from, &to, amount) {
+                    Ok(Ok(())) => Ok(0),
+                    Ok(Err(code)) => Err(HostTrap::new(code)),
+                    Err(e) => Err(self.fatal(e)),
+                }
+            }
+            _ => Err(HostTrap::new(ErrorCode::UnknownHostFunction)),
+        }
+    }
+}

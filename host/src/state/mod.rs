@@ -1,0 +1,13 @@
+//! The state stack: per-transaction [`overlay`]s → the [`cache`] (DashMap wave cache) → the
+//! persistent [`store`] (RocksDB, or in memory) with the [`commit`]ment (JMT) on top.
+
+pub mod cache;
+pub mod commit;
+pub mod overlay;
+pub mod rocks;
+pub mod store;
+
+pub use cache::{Value, WaveCache};
+pub use overlay::{Overlay, OverlayStack};
+pub use rocks::RocksStore;
+pub use store::{Column, MemStore, Store, WriteBatch};

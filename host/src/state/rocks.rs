@@ -1,0 +1,104 @@
+//! RocksDB implementation of [`Store`]: one column family per [`Column`], atomic write batches.
+
+use std::path::Path;
+
+use rocksdb::{ColumnFamilyDescriptor, Direction, IteratorMode, Options, DB};
+
+use super::store::{Column, Store, WriteBatch};
+use crate::error::{Error, Result};
+
+/// A RocksDB-backed store.
+pub struct RocksStore {
+    db: DB,
+    sync: bool,
+}
+
+impl std::fmt::Debug for RocksStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RocksStore").field("path", &self.db.path()).finish()
+    }
+}
+
+fn storage_err(e: rocksdb::Error) -> Error {
+    Error::Storage(e.to_string())
+}
+
+impl RocksStore {
+    /// Opens (creating if needed) the store at `path`, syncing every commit to disk.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, true)
+    }
+
+    /// Opens the store; `sync` makes every batch durable before `write` returns (a process or
+    /// machine crash after a commit returns never loses it). Without sync a process crash is
+    /// still safe (the WAL is written), a machine crash may lose the last commits.
+    pub fn open_with(path: impl AsRef<Path>, sync: bool) -> Result<Self> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_max_background_jobs(2);
+        let cfs = Column::ALL.iter().map(|c| {
+            let mut cf_opts = Options::default();
+            if *c == Column::JmtValues {
+                cf_opts.set_prefix_extractor(rocksdb::SliceTransform::create_fixed_prefix(32));
+            }
+            ColumnFamilyDescriptor::new(c.name(), cf_opts)
+        });
+        let db = DB::open_cf_descriptors(&opts, path, cfs).map_err(storage_err)?;
+        Ok(Self { db, sync })
+    }
+
+    fn cf(&self, col: Column) -> Result<&rocksdb::ColumnFamily> {
+        self.db.cf_handle(col.name()).ok_or_else(|| Error::Storage(format!("column family {} missing", col.name())))
+    }
+}
+
+impl Store for RocksStore {
+    fn get(&self, col: Column, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.db.get_cf(self.cf(col)?, key).map_err(storage_err)
+    }
+
+    fn get_prev(&self, col: Column, prefix: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_total_order_seek(true);
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(col)?, ro);
+        it.seek_for_prev(key);
+        if !it.valid() {
+            it.status().map_err(storage_err)?;
+            return Ok(None);
+        }
+        match (it.key(), it.value()) {
+            (Some(k), Some(v)) if k.starts_with(prefix) => Ok(Some((k.to_vec(), v.to_vec()))),
+            _ => Ok(None),
+        }
+    }
+
+    fn scan_prefix(&self, col: Column, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_total_order_seek(true);
+        let it = self.db.iterator_cf_opt(self.cf(col)?, ro, IteratorMode::From(prefix, Direction::Forward));
+        for item in it {
+            let (k, v) = item.map_err(storage_err)?;
+            if !k.starts_with(prefix) || out.len() >= limit {
+                break;
+            }
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<()> {
+        let mut wb = rocksdb::WriteBatch::default();
+        for (col, key, value) in batch.into_ops() {
+            let cf = self.cf(col)?;
+            match value {
+                Some(v) => wb.put_cf(cf, key, v),
+                None => wb.delete_cf(cf, key),
+            }
+        }
+        let mut wo = rocksdb::WriteOptions::default();
+        wo.set_sync(self.sync);
+        self.db.write_opt(wb, &wo).map_err(storage_err)
+    }
+}

@@ -1,0 +1,179 @@
+//! The persistent store: column families, atomic write batches, and an in-memory store.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use parking_lot::RwLock;
+
+use crate::error::{Error, Result};
+
+/// Column families of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Column {
+    /// Latest state values by 32-byte state key (accounts, contract records, code, storage).
+    State,
+    /// JMT nodes by encoded node key.
+    JmtNodes,
+    /// Versioned JMT values: key hash ‖ version (big endian) → value (empty = deleted).
+    JmtValues,
+    /// Compiled artifacts by artifact tag ‖ code hash. Local, not consensus.
+    Artifacts,
+    /// Receipts by wave id ‖ index (big endian).
+    Receipts,
+    /// Wave commit records by wave id (big endian).
+    Waves,
+    /// Chain head and other metadata.
+    Meta,
+}
+
+impl Column {
+    /// Every column.
+    pub const ALL: [Column; 7] = [
+        Column::State,
+        Column::JmtNodes,
+        Column::JmtValues,
+        Column::Artifacts,
+        Column::Receipts,
+        Column::Waves,
+        Column::Meta,
+    ];
+
+    /// The RocksDB column-family name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Column::State => "state",
+            Column::JmtNodes => "jmt_nodes",
+            Column::JmtValues => "jmt_values",
+            Column::Artifacts => "artifacts",
+            Column::Receipts => "receipts",
+            Column::Waves => "waves",
+            Column::Meta => "meta",
+        }
+    }
+}
+
+/// One write in a batch: `None` deletes.
+pub type BatchOp = (Column, Vec<u8>, Option<Vec<u8>>);
+
+/// An atomic set of writes: all land or none do.
+#[derive(Debug, Default, Clone)]
+pub struct WriteBatch {
+    ops: Vec<BatchOp>,
+}
+
+impl WriteBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds a put.
+    pub fn put(&mut self, col: Column, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.ops.push((col, key.into(), Some(value.into())));
+    }
+    /// Adds a delete.
+    pub fn delete(&mut self, col: Column, key: impl Into<Vec<u8>>) {
+        self.ops.push((col, key.into(), None));
+    }
+    /// Number of writes.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+    /// The writes, in order.
+    pub fn ops(&self) -> &[BatchOp] {
+        &self.ops
+    }
+    /// Consumes the batch.
+    pub fn into_ops(self) -> Vec<BatchOp> {
+        self.ops
+    }
+}
+
+/// A key-value store with column families and atomic batches.
+pub trait Store: Send + Sync {
+    /// Reads one value.
+    fn get(&self, col: Column, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// The entry with the greatest key `<= key` whose key starts with `prefix`.
+    fn get_prev(&self, col: Column, prefix: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
+    /// Entries whose key starts with `prefix`, in key order, at most `limit`.
+    fn scan_prefix(&self, col: Column, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Applies a batch atomically.
+    fn write(&self, batch: WriteBatch) -> Result<()>;
+}
+
+/// An in-memory [`Store`] for tests and benchmarks. Optionally fails a chosen write, to test
+/// that a failed commit leaves the previous state intact.
+#[derive(Debug, Default)]
+pub struct MemStore {
+    cols: RwLock<BTreeMap<(Column, Vec<u8>), Vec<u8>>>,
+    fail_writes_after: AtomicUsize,
+}
+
+impl MemStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self { cols: RwLock::default(), fail_writes_after: AtomicUsize::new(usize::MAX) }
+    }
+
+    /// Makes the write after the next `n` successful writes fail (and every later one) without
+    /// applying anything: a crash in the middle of a commit, as seen by the caller.
+    pub fn fail_writes_after(&self, n: usize) {
+        self.fail_writes_after.store(n, Ordering::SeqCst);
+    }
+
+    /// Number of entries in a column.
+    pub fn len(&self, col: Column) -> usize {
+        self.cols.read().keys().filter(|(c, _)| *c == col).count()
+    }
+}
+
+impl Store for MemStore {
+    fn get(&self, col: Column, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.cols.read().get(&(col, key.to_vec())).cloned())
+    }
+
+    fn get_prev(&self, col: Column, prefix: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let cols = self.cols.read();
+        let found = cols
+            .range((col, Vec::new())..=(col, key.to_vec()))
+            .next_back()
+            .filter(|((c, k), _)| *c == col && k.starts_with(prefix))
+            .map(|((_, k), v)| (k.clone(), v.clone()));
+        Ok(found)
+    }
+
+    fn scan_prefix(&self, col: Column, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let cols = self.cols.read();
+        Ok(cols
+            .range((col, prefix.to_vec())..)
+            .take_while(|((c, k), _)| *c == col && k.starts_with(prefix))
+            .take(limit)
+            .map(|((_, k), v)| (k.clone(), v.clone()))
+            .collect())
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<()> {
+        let left = self.fail_writes_after.load(Ordering::SeqCst);
+        if left == 0 {
+            return Err(Error::Storage("injected write failure".into()));
+        }
+        if left != usize::MAX {
+            self.fail_writes_after.store(left - 1, Ordering::SeqCst);
+        }
+        let mut cols = self.cols.write();
+        for (col, key, value) in batch.into_ops() {
+            match value {
+                Some(v) => {
+                    cols.insert((col, key), v);
+                }
+                None => {
+                    cols.remove(&(col, key));
+                }
+            }
+        }
+        Ok(())
+    }
+}

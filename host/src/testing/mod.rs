@@ -1,0 +1,118 @@
+//! Public test helpers: a scriptable mock VM and transaction/block builders. Other crates'
+//! tests (and third-party backend authors) use these to exercise the host without an engine.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use vmhost_abi::{Address, BlockContext, ErrorCode, HostFn, NativeTx, Transaction, TxKind};
+
+use crate::vm::{CallOutcome, Host, HostTrap, Module, PrepareError, Vm, VmError};
+
+/// Guest memory of a scripted call: 64 KiB.
+pub const SCRIPT_MEMORY: usize = 64 * 1024;
+
+/// A scripted contract: gets the entry name, the host, a guest memory and the gas left.
+pub type Script = Arc<dyn Fn(&str, &mut dyn Host, &mut Vec<u8>, &mut u64) -> Result<(), HostTrap> + Send + Sync>;
+
+/// A [`Vm`] whose "code" names a Rust closure registered beforehand. Deterministic, no engine.
+#[derive(Default)]
+pub struct MockVm {
+    scripts: Mutex<HashMap<[u8; 32], Script>>,
+}
+
+impl std::fmt::Debug for MockVm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockVm").field("scripts", &self.scripts.lock().len()).finish()
+    }
+}
+
+impl MockVm {
+    /// An empty mock VM.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `script` as the behaviour of `code`.
+    pub fn register(&self, code: &[u8], script: Script) {
+        self.scripts.lock().insert(*blake3::hash(code).as_bytes(), script);
+    }
+}
+
+struct MockModule {
+    script: Script,
+}
+
+impl Module for MockModule {
+    fn call(&self, entry: &str, gas_limit: u64, host: &mut dyn Host) -> Result<CallOutcome, VmError> {
+        let mut memory = vec![0u8; SCRIPT_MEMORY];
+        let mut gas = gas_limit;
+        let result = (self.script)(entry, host, &mut memory, &mut gas).map_err(|t| t.code);
+        Ok(CallOutcome { result, gas_left: gas })
+    }
+}
+
+impl Vm for MockVm {
+    fn name(&self) -> &str {
+        "mock"
+    }
+
+    fn artifact_tag(&self) -> [u8; 32] {
+        *blake3::hash(b"vmhost-mock-vm/1").as_bytes()
+    }
+
+    fn prepare(&self, code: &[u8]) -> Result<Vec<u8>, PrepareError> {
+        let hash = *blake3::hash(code).as_bytes();
+        if self.scripts.lock().contains_key(&hash) {
+            Ok(hash.to_vec())
+        } else {
+            Err(PrepareError::Rejected { code: ErrorCode::InvalidWasm, message: "no script for this code".into() })
+        }
+    }
+
+    fn load(&self, artifact: &[u8]) -> Result<Arc<dyn Module>, VmError> {
+        let hash: [u8; 32] = artifact.try_into().map_err(|_| VmError::BadArtifact("not 32 bytes".into()))?;
+        let script =
+            self.scripts.lock().get(&hash).cloned().ok_or_else(|| VmError::BadArtifact("unknown script".into()))?;
+        Ok(Arc::new(MockModule { script }))
+    }
+}
+
+/// Calls host function `f` from a script (convenience for mock contracts).
+pub fn host_call(
+    host: &mut dyn Host,
+    f: HostFn,
+    args: &[u64],
+    memory: &mut Vec<u8>,
+    gas: &mut u64,
+) -> Result<u64, HostTrap> {
+    host.host_call(f, args, memory, gas)
+}
+
+/// A block context for wave `wave_id` (height = wave id, base fee 1).
+pub fn block(wave_id: u64) -> BlockContext {
+    BlockContext {
+        height: wave_id,
+        wave_id,
+        timestamp_ms: 1_700_000_000_000 + wave_id * 1_000,
+        beacon: *blake3::hash(&wave_id.to_le_bytes()).as_bytes(),
+        base_fee: 1,
+    }
+}
+
+/// A transaction on chain 1 with a 10M gas limit and no access list.
+pub fn tx(sender: Address, nonce: u64, kind: TxKind) -> Transaction {
+    Transaction { sender, nonce, gas_limit: 10_000_000, chain_id: 1, access_list: None, kind }
+}
+
+/// A native transfer on chain 1 with the exact gas it needs.
+pub fn transfer(sender: Address, nonce: u64, to: Address, amount: u128) -> Transaction {
+    Transaction {
+        sender,
+        nonce,
+        gas_limit: vmhost_abi::gas::NATIVE_TRANSFER_GAS,
+        chain_id: 1,
+        access_list: None,
+        kind: TxKind::Native(NativeTx::Transfer { to, amount }),
+    }
+}

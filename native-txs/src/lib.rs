@@ -1,0 +1,154 @@
+//! # vmhost-native — the built-in plugin of native transaction handlers
+//!
+//! Native transactions (seed §3.9b) bypass every VM: they are plain Rust executed directly
+//! against the transaction's overlay. This crate provides [`NativePlugin`], the
+//! [`vmhost::NativeHandler`] a chain registers under `ContractType::Native`:
+//!
+//! | transaction          | intrinsic gas                                      | effect |
+//! |----------------------|----------------------------------------------------|--------|
+//! | `Transfer`           | [`NATIVE_TRANSFER_GAS`](vmhost_abi::gas::NATIVE_TRANSFER_GAS) | move value sender → `to` |
+//! | `ValidatorRegister`  | [`NATIVE_SYSTEM_GAS`](vmhost_abi::gas::NATIVE_SYSTEM_GAS) | bond stake, bind the consensus key |
+//! | `ValidatorUnbond`    | system | stake → unbonding entry, released after `unbonding_period` |
+//! | `ValidatorRotateKey` | system | rebind the consensus key |
+//! | `ValidatorUnjail`    | system | leave jail after `jail_period` |
+//! | `MultisigCreate`     | system | create a k-of-n account at [`multisig_address`] |
+//! | `MultisigSpend`      | system | spend from it with enough distinct approvals |
+//! | `Slashing`           | system | burn a fraction of a validator's stake (system sender only) |
+//!
+//! ```
+//! use std::sync::Arc;
+//! use vmhost::{state::MemStore, Chain, ExecConfig, VmRegistry};
+//! use vmhost_abi::{Address, ReceiptStatus};
+//! use vmhost_native::NativePlugin;
+//!
+//! let mut registry = VmRegistry::new();
+//! registry.register_native(Arc::new(NativePlugin::default()))?;
+//! let mut chain = Chain::open(Arc::new(MemStore::new()), registry, ExecConfig::default())?;
+//! let (alice, bob) = (Address::from_index(1), Address::from_index(2));
+//! chain.genesis(&[(alice, 1_000_000)])?;
+//!
+//! let tx = vmhost::testing::transfer(alice, 0, bob, 500);
+//! let out = chain.execute_wave(&vmhost::testing::block(1), &[tx])?;
+//! assert_eq!(out.receipts[0].status, ReceiptStatus::Success);
+//! assert_eq!(chain.account(&bob)?.balance, 500);
+//! // base fee 1: the sender paid the transfer's fixed 21 000 gas.
+//! assert_eq!(chain.account(&alice)?.balance, 1_000_000 - 500 - 21_000);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Concepts
+//!
+//! - **Trust boundary.** Signature checks of the transaction envelope belong to the chain: the
+//!   plugin trusts `ctx.sender`, and for `MultisigSpend` it trusts that every address in
+//!   `approvals` is a signer whose signature the chain verified on this transaction. The
+//!   plugin checks that those addresses are signers of the multisig and counts them once each.
+//! - **Outcomes.** A handler returns `Ok(Err(code))` for a consensus failure (a 600-699 native
+//!   code, or `InsufficientBalance` / `BalanceOverflow` from a balance move): the executor
+//!   discards the transaction's state and events and still charges the intrinsic gas and bumps
+//!   the nonce. `Err(vmhost::Error)` is an infrastructure failure (I/O, a record that does not
+//!   decode) and stops the wave. Handlers never panic and use checked arithmetic throughout.
+//! - **Fees.** Fees and nonces are the executor's. Because the executor debits the fee *after*
+//!   dispatch while ingress only checked `gas_limit × base_fee` against the balance, handlers
+//!   that take value from the sender (`Transfer`, `ValidatorRegister`) keep
+//!   `intrinsic_gas × base_fee` in the sender's balance and fail with `InsufficientBalance`
+//!   otherwise, so a user transaction can never make the fee debit fail.
+//! - **State.** All records are borsh in state under [`vmhost_abi::keys`]:
+//!   [`ValidatorRecord`](vmhost_abi::ValidatorRecord) under `keys::validator(addr)`, the
+//!   validator's address under `keys::consensus_key(key)` for its bound key (a key is bound to
+//!   at most one validator), [`MultisigRecord`](vmhost_abi::MultisigRecord) under
+//!   `keys::multisig(addr)` with the account's balance in its ordinary account record, and
+//!   `(validator, height)` under `keys::evidence(hash)` for processed slashing evidence.
+//! - **Unbonding release.** `ValidatorUnbond` moves stake into an unbonding entry with
+//!   `release_height = height + unbonding_period`. Release is lazy: at the start of every
+//!   `ValidatorUnbond`, `ValidatorRotateKey` and `ValidatorUnjail` by a validator, its entries
+//!   with `release_height <= height` are credited to its balance (event `UnbondingReleased`).
+//!   `ValidatorRegister` does not release (it requires that no record exists). If the
+//!   transaction then fails, the release is discarded with the rest of its state. A validator
+//!   whose stake reaches 0 keeps its record (and key binding); it cannot register again.
+//! - **Slashing.** Only [`Address::SYSTEM`](vmhost_abi::Address::SYSTEM) may submit
+//!   `Slashing`. It burns `floor(stake × bps / 10 000)` of the bonded stake and the same
+//!   fraction of each *pending* unbonding entry (matured but unreleased entries are the
+//!   validator's and are not touched), records the evidence so it slashes once, and with
+//!   [`NativeParams::slash_jail`] jails the validator until `height + jail_period`.
+//! - **Events.** Every handler but `Transfer` emits an event from the system address; topics
+//!   and payloads are in [`events`].
+//!
+//! ## Features
+//!
+//! None: the crate always builds the full handler set. Consensus parameters are in
+//! [`NativeParams`].
+
+mod handlers;
+mod params;
+
+pub mod events;
+
+pub use handlers::multisig::multisig_address;
+pub use handlers::slashing::BPS_DENOMINATOR;
+pub use params::NativeParams;
+
+use vmhost::{NativeContext, NativeHandler, NativeResult};
+use vmhost_abi::gas::{NATIVE_SYSTEM_GAS, NATIVE_TRANSFER_GAS};
+use vmhost_abi::NativeTx;
+
+/// The built-in native transaction handler: register it with
+/// [`vmhost::VmRegistry::register_native`].
+#[derive(Debug, Clone, Default)]
+pub struct NativePlugin {
+    params: NativeParams,
+}
+
+impl NativePlugin {
+    /// A plugin with `params`.
+    pub fn new(params: NativeParams) -> Self {
+        Self { params }
+    }
+
+    /// The plugin's consensus parameters.
+    pub fn params(&self) -> &NativeParams {
+        &self.params
+    }
+}
+
+impl NativeHandler for NativePlugin {
+    #[inline]
+    fn intrinsic_gas(&self, tx: &NativeTx) -> u64 {
+        match tx {
+            NativeTx::Transfer { .. } => NATIVE_TRANSFER_GAS,
+            _ => NATIVE_SYSTEM_GAS,
+        }
+    }
+
+    fn execute(
+        &self,
+        tx: &NativeTx,
+        ctx: &mut NativeContext<'_, '_>,
+    ) -> vmhost::Result<NativeResult> {
+        use handlers::{multisig, slashing, transfer, validator};
+        let p = &self.params;
+        match tx {
+            NativeTx::Transfer { to, amount } => transfer::transfer(ctx, to, *amount),
+            NativeTx::ValidatorRegister {
+                stake,
+                consensus_key,
+            } => validator::register(ctx, p, *stake, consensus_key),
+            NativeTx::ValidatorUnbond { amount } => validator::unbond(ctx, p, *amount),
+            NativeTx::ValidatorRotateKey { new_key } => validator::rotate_key(ctx, p, new_key),
+            NativeTx::ValidatorUnjail => validator::unjail(ctx, p),
+            NativeTx::MultisigCreate { signers, threshold } => {
+                multisig::create(ctx, p, signers, *threshold)
+            }
+            NativeTx::MultisigSpend {
+                multisig,
+                to,
+                amount,
+                approvals,
+            } => multisig::spend(ctx, multisig, to, *amount, approvals),
+            NativeTx::Slashing {
+                validator,
+                evidence,
+                fraction_bps,
+            } => slashing::slash(ctx, p, validator, evidence, *fraction_bps),
+        }
+    }
+}

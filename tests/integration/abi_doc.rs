@@ -1,0 +1,23 @@
+//! The committed ABI reference must be exactly what the table generates.
+
+#[test]
+fn abi_doc_matches_the_table() {
+    let path = vmhost_tests::repo_root().join("docs/abi-v1.md");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let generated = vmhost_abi::docs::render_markdown();
+    assert!(
+        committed == generated,
+        "docs/abi-v1.md is out of date: run `cargo run -p vmhost-cli -- abi-doc > docs/abi-v1.md`"
+    );
+}
+
+#[test]
+fn abi_doc_lists_every_host_function_and_code() {
+    let doc = vmhost_abi::docs::render_markdown();
+    for f in vmhost_abi::HOST_FUNCTIONS {
+        assert!(doc.contains(&format!("`{}`", f.name)), "{} missing", f.name);
+    }
+    for c in vmhost_abi::ErrorCode::ALL {
+        assert!(doc.contains(c.name()), "{} missing", c.name());
+    }
+}

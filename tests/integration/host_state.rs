@@ -1,0 +1,202 @@
+//! State stack: overlays, wave cache, commit roots, reopen, atomic batches, malformed input.
+
+use std::sync::Arc;
+
+use vmhost::state::{Column, MemStore, OverlayStack, RocksStore, Store, WaveCache};
+use vmhost::testing::{block, transfer};
+use vmhost::Error;
+use vmhost_abi::{keys, Address, ErrorCode, Event, ReceiptStatus, StateKey};
+use vmhost_tests::{chain_on, user};
+use vmhost_wasmtime::WasmtimeConfig;
+
+fn key(n: u8) -> StateKey {
+    StateKey([n; 32])
+}
+
+fn ev(n: u8) -> Event {
+    Event { contract: Address::from_index(n as u64), topic: [n; 32], data: vec![n] }
+}
+
+#[test]
+fn overlay_nested_commit_merges_writes_and_events_into_parent() {
+    let cache = WaveCache::new(Arc::new(MemStore::new()));
+    let mut s = OverlayStack::new(&cache);
+    s.put(key(1), vec![1]);
+    s.push();
+    s.put(key(2), vec![2]);
+    s.emit(ev(2));
+    assert_eq!(s.get(&key(1)).unwrap().as_deref(), Some(&[1u8][..]), "inner frame reads the parent");
+    s.commit_top().unwrap();
+    let (writes, events) = s.into_changes().unwrap();
+    assert_eq!(writes.len(), 2);
+    assert_eq!(events, vec![ev(2)]);
+}
+
+#[test]
+fn overlay_nested_discard_drops_writes_and_events_but_keeps_parent() {
+    let cache = WaveCache::new(Arc::new(MemStore::new()));
+    let mut s = OverlayStack::new(&cache);
+    s.put(key(1), vec![1]);
+    s.emit(ev(1));
+    s.push();
+    s.put(key(1), vec![9]);
+    s.put(key(2), vec![2]);
+    s.emit(ev(2));
+    s.push();
+    s.delete(key(1));
+    assert_eq!(s.get(&key(1)).unwrap(), None, "deletion visible in the innermost frame");
+    s.discard_top().unwrap();
+    assert_eq!(s.get(&key(1)).unwrap().as_deref(), Some(&[9u8][..]));
+    s.discard_top().unwrap();
+    assert_eq!(s.get(&key(1)).unwrap().as_deref(), Some(&[1u8][..]));
+    assert_eq!(s.get(&key(2)).unwrap(), None);
+    let (writes, events) = s.into_changes().unwrap();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(events, vec![ev(1)], "events of discarded frames are gone");
+}
+
+#[test]
+fn overlay_refuses_to_pop_the_transaction_frame() {
+    let cache = WaveCache::new(Arc::new(MemStore::new()));
+    let mut s = OverlayStack::new(&cache);
+    assert!(matches!(s.commit_top(), Err(Error::Internal(_))));
+    assert!(matches!(s.discard_top(), Err(Error::Internal(_))));
+    s.push();
+    assert!(s.into_changes().is_err(), "open nested frames are a host bug, not silently merged");
+}
+
+#[test]
+fn wave_cache_reads_through_to_the_store_and_tracks_only_dirty_entries() {
+    let store = Arc::new(MemStore::new());
+    let mut b = vmhost::state::WriteBatch::new();
+    b.put(Column::State, key(7).0.to_vec(), vec![7]);
+    store.write(b).unwrap();
+    let cache = WaveCache::new(store);
+    assert_eq!(cache.get(&key(7)).unwrap().as_deref(), Some(&[7u8][..]));
+    assert!(cache.dirty().is_empty(), "reads are clean");
+    cache.apply([(key(8), Some(Arc::from(&[8u8][..])))]);
+    assert_eq!(cache.dirty().len(), 1);
+}
+
+fn transfers(wave: u64, n: u64) -> Vec<vmhost_abi::Transaction> {
+    (0..n).map(|i| transfer(user(1 + i % 4), wave * 100 + i / 4, user(100 + i), 1_000 + i as u128)).collect()
+}
+
+#[test]
+fn wave_commit_roots_survive_reopen_of_rocksdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, record) = {
+        let store: Arc<dyn Store> = Arc::new(RocksStore::open(dir.path()).unwrap());
+        let mut chain = chain_on(store, WasmtimeConfig::default(), 8);
+        let out = chain.execute_wave(&block(1), &transfers(0, 8)).unwrap();
+        assert!(out.receipts.iter().all(|r| r.status == ReceiptStatus::Success), "{:?}", out.receipts);
+        assert_ne!(out.record.state_root, [0; 32]);
+        (chain.state_root(), out.record)
+    };
+    let store: Arc<dyn Store> = Arc::new(RocksStore::open(dir.path()).unwrap());
+    let chain = chain_on(store, WasmtimeConfig::default(), 8);
+    assert_eq!(chain.state_root(), root, "reopened chain resumes at the committed root");
+    assert_eq!(chain.head().last_wave, Some(1));
+    assert_eq!(chain.wave_record(1).unwrap(), Some(record));
+    assert_eq!(chain.receipts(1).unwrap().len(), 8);
+    let acct = chain.account(&user(100)).unwrap();
+    assert_eq!(acct.balance, 1_000);
+    let via_jmt = chain.jmt_get(&keys::account(&user(100))).unwrap();
+    assert_eq!(via_jmt, chain.env().store().get(Column::State, &keys::account(&user(100)).0).unwrap());
+}
+
+#[test]
+fn same_waves_on_fresh_stores_give_identical_roots_and_receipts() {
+    let run = || {
+        let mut chain = chain_on(Arc::new(MemStore::new()), WasmtimeConfig::default(), 8);
+        let a = chain.execute_wave(&block(1), &transfers(0, 12)).unwrap();
+        let b = chain.execute_wave(&block(2), &transfers(1, 12)).unwrap();
+        (a, b)
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn failed_commit_leaves_the_previous_root_and_loses_nothing() {
+    let store = Arc::new(MemStore::new());
+    let mut chain = chain_on(store.clone(), WasmtimeConfig::default(), 8);
+    chain.execute_wave(&block(1), &transfers(0, 4)).unwrap();
+    let before = chain.state_root();
+    let head_before = chain.head().clone();
+    store.fail_writes_after(0);
+    let err = chain.execute_wave(&block(2), &transfers(1, 4)).unwrap_err();
+    assert!(matches!(err, Error::Storage(_)), "{err}");
+    assert_eq!(chain.state_root(), before);
+    assert_eq!(chain.head(), &head_before);
+    assert_eq!(chain.account(&user(1)).unwrap().nonce, 1, "nothing of the failed wave landed");
+    // Reopen on the same store: still the previous wave.
+    store.fail_writes_after(usize::MAX);
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let mut reopened = chain_on(dyn_store, WasmtimeConfig::default(), 8);
+    assert_eq!(reopened.state_root(), before);
+    // The same wave now commits, with the root a never-failed chain gets.
+    let retried = reopened.execute_wave(&block(2), &transfers(1, 4)).unwrap();
+    let mut control = chain_on(Arc::new(MemStore::new()), WasmtimeConfig::default(), 8);
+    control.execute_wave(&block(1), &transfers(0, 4)).unwrap();
+    let expected = control.execute_wave(&block(2), &transfers(1, 4)).unwrap();
+    assert_eq!(retried, expected);
+}
+
+#[test]
+fn waves_must_increase() {
+    let mut chain = chain_on(Arc::new(MemStore::new()), WasmtimeConfig::default(), 8);
+    chain.execute_wave(&block(5), &[]).unwrap();
+    assert!(matches!(chain.execute_wave(&block(5), &[]), Err(Error::WaveOrder { last: 5, got: 5 })));
+    assert!(matches!(chain.genesis(&[]), Err(Error::GenesisApplied)));
+}
+
+#[test]
+fn malformed_transaction_bytes_get_an_invalid_receipt() {
+    let mut chain = chain_on(Arc::new(MemStore::new()), WasmtimeConfig::default(), 8);
+    let good = borsh::to_vec(&transfer(user(1), 0, user(2), 5)).unwrap();
+    let out = chain
+        .execute_wave_raw(&block(1), &[vec![0xde, 0xad], good.clone(), good[..good.len() - 3].to_vec(), vec![]])
+        .unwrap();
+    let codes: Vec<ErrorCode> = out.receipts.iter().map(|r| r.code).collect();
+    assert_eq!(
+        codes,
+        [
+            ErrorCode::MalformedTransaction,
+            ErrorCode::Ok,
+            ErrorCode::MalformedTransaction,
+            ErrorCode::MalformedTransaction
+        ]
+    );
+    assert!(out
+        .receipts
+        .iter()
+        .filter(|r| r.status == ReceiptStatus::Invalid)
+        .all(|r| r.gas_used == 0 && r.fee_paid == 0));
+}
+
+#[test]
+fn ingress_rejects_bad_nonce_chain_gas_and_fee_balance_without_charging() {
+    let mut chain = chain_on(Arc::new(MemStore::new()), WasmtimeConfig::default(), 8);
+    let poor = user(999);
+    let mut wrong_chain = transfer(user(1), 0, user(2), 1);
+    wrong_chain.chain_id = 2;
+    let mut low_gas = transfer(user(1), 0, user(2), 1);
+    low_gas.gas_limit = 20_999;
+    let mut huge_gas = transfer(user(1), 0, user(2), 1);
+    huge_gas.gas_limit = u64::MAX;
+    let txs = vec![transfer(user(1), 5, user(2), 1), wrong_chain, low_gas, huge_gas, transfer(poor, 0, user(2), 1)];
+    let out = chain.execute_wave(&block(1), &txs).unwrap();
+    let codes: Vec<ErrorCode> = out.receipts.iter().map(|r| r.code).collect();
+    assert_eq!(
+        codes,
+        [
+            ErrorCode::BadNonce,
+            ErrorCode::WrongChainId,
+            ErrorCode::GasLimitTooLow,
+            ErrorCode::GasLimitTooHigh,
+            ErrorCode::InsufficientFeeBalance
+        ]
+    );
+    assert_eq!(chain.account(&user(1)).unwrap().nonce, 0, "invalid transactions do not bump the nonce");
+    assert_eq!(chain.account(&user(1)).unwrap().balance, 1_000_000_000_000);
+}

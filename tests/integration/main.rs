@@ -1,0 +1,10 @@
+//! vmhost integration tests: one binary, one module per topic.
+
+mod abi_doc;
+mod host_state;
+mod mock_calls;
+mod wasm_cache;
+mod wasm_deploy;
+mod wasm_examples;
+mod wasm_gas;
+mod wasm_traps;

@@ -1,0 +1,111 @@
+//! Module cache and artifacts: corrupt or foreign artifacts recompile, upgrades never run stale
+//! code, identical code shares one module, gas never depends on the cache.
+
+use std::sync::Arc;
+
+use vmhost::cache::artifact_key;
+use vmhost::state::{Column, Store, WriteBatch};
+use vmhost::Vm;
+use vmhost_abi::{ContractType, ErrorCode, ReceiptStatus, TxKind};
+use vmhost_tests::{example_wasm, example_wat, user};
+use vmhost_wasmtime::{Metering, WasmtimeConfig, WasmtimeVm};
+
+use crate::wasm_examples::Env;
+
+fn overwrite_artifact(env: &Env, code: &[u8], bytes: Vec<u8>) {
+    let vm = env.chain.env().registry.vm(&ContractType::Wasm).expect("wasm vm").clone();
+    let key = artifact_key(&vm.artifact_tag(), blake3::hash(code).as_bytes());
+    assert!(env.chain.env().store().get(Column::Artifacts, &key).expect("get").is_some(), "deploy stored the artifact");
+    let mut b = WriteBatch::new();
+    b.put(Column::Artifacts, key, bytes);
+    env.chain.env().store().write(b).expect("write");
+    env.chain.env().modules.clear();
+}
+
+#[test]
+fn corrupt_artifact_in_the_store_is_recompiled_with_identical_gas() {
+    let mut env = Env::new();
+    let code = example_wasm("counter");
+    let c = env.deploy(code.clone());
+    let warm = env.call(2, c, "get", vec![]);
+    overwrite_artifact(&env, &code, b"definitely not an artifact".to_vec());
+    let cold = env.call(2, c, "get", vec![]);
+    assert_eq!(cold.status, ReceiptStatus::Success);
+    assert_eq!(
+        (cold.gas_used, cold.return_data.clone()),
+        (warm.gas_used, warm.return_data.clone()),
+        "gas never depends on the cache"
+    );
+    let stats = env.chain.env().modules.stats();
+    assert_eq!((stats.bad_artifacts, stats.recompiles), (1, 1));
+    // The rewritten artifact loads from the store next time.
+    env.chain.env().modules.clear();
+    env.call(2, c, "get", vec![]);
+    assert_eq!(env.chain.env().modules.stats().loads, 1);
+}
+
+#[test]
+fn foreign_engine_artifact_is_refused_and_recompiled() {
+    let mut env = Env::new();
+    let code = example_wasm("counter");
+    let c = env.deploy(code.clone());
+    env.call(2, c, "increment", vec![]);
+    let before = env.call(2, c, "increment", vec![]);
+    // A well-formed artifact of another engine configuration (engine fuel instead of injected).
+    let mut other_cfg = WasmtimeConfig::default();
+    other_cfg.metering(Metering::EngineFuel);
+    let other = WasmtimeVm::new(other_cfg).expect("vm");
+    overwrite_artifact(&env, &code, other.prepare(&code).expect("prepare"));
+    let after = env.call(2, c, "increment", vec![]);
+    assert_eq!(after.return_data, 3u64.to_le_bytes());
+    assert_eq!(after.gas_used, before.gas_used);
+    assert_eq!(env.chain.env().modules.stats().bad_artifacts, 1);
+}
+
+#[test]
+fn upgraded_contract_never_runs_its_stale_module() {
+    let mut env = Env::new();
+    let c = env.deploy(example_wasm("counter"));
+    assert!(env.call(2, c, "increment", vec![]).is_success());
+    let n = env.nonces.next(user(1));
+    let upgrade = vmhost::testing::tx(user(1), n, TxKind::ContractUpgrade { contract: c, code: example_wat("traps") });
+    let r = env.run(vec![upgrade]).remove(0);
+    assert_eq!(r.status, ReceiptStatus::Success, "{r:?}");
+    assert_eq!(env.call(2, c, "increment", vec![]).code, ErrorCode::UnknownEntryPoint, "old code is gone");
+    assert_eq!(env.call(2, c, "unreachable", vec![]).code, ErrorCode::Unreachable, "new code runs");
+    assert_eq!(env.chain.contract(&c).expect("record").map(|r| r.code_version), Some(1));
+    // Only the owner may upgrade.
+    let n = env.nonces.next(user(2));
+    let hostile =
+        vmhost::testing::tx(user(2), n, TxKind::ContractUpgrade { contract: c, code: example_wasm("counter") });
+    assert_eq!(env.run(vec![hostile])[0].code, ErrorCode::NotOwner);
+}
+
+#[test]
+fn identical_code_shares_one_compiled_module() {
+    let mut env = Env::new();
+    let a = env.deploy(example_wasm("counter"));
+    let b = env.deploy(example_wasm("counter"));
+    env.chain.env().modules.clear();
+    env.call(2, a, "get", vec![]);
+    env.call(2, b, "get", vec![]);
+    let s = env.chain.env().modules.stats();
+    assert_eq!((s.loads, s.shared), (1, 1), "{s:?}");
+    assert_eq!(env.chain.env().modules.resident().len(), 2);
+}
+
+#[test]
+fn module_cache_respects_its_capacity() {
+    let cache = vmhost::cache::ModuleCache::new(2);
+    let store: Arc<dyn Store> = Arc::new(vmhost::state::MemStore::new());
+    let vm = WasmtimeVm::new(WasmtimeConfig::default()).expect("vm");
+    let code = example_wat("counter");
+    let hash = *blake3::hash(&code).as_bytes();
+    for i in 0..3 {
+        let artifact = vm.prepare(&code).expect("prepare");
+        cache.install(&user(100 + i), hash, &vm, &*store, artifact).expect("install");
+    }
+    let resident = cache.resident();
+    assert_eq!(resident.len(), 2);
+    assert!(!resident.iter().any(|(a, _)| *a == user(100)), "least recently used was evicted");
+}

@@ -1,0 +1,342 @@
+//! # vmhost-wasmtime — the primary VM backend (wasmtime / Cranelift, AOT)
+//!
+//! Implements [`vmhost::Vm`] on wasmtime 48 with the deterministic configuration of seed §3.2
+//! ([`config::engine_config`]), the shared deploy gate and metering pass of
+//! [`vmhost::wasm`], the pooling instance allocator, one pre-linked [`wasmtime::InstancePre`]
+//! per module, and every ABI v1 host function wired from the ABI table ([`imports`]).
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use vmhost::VmRegistry;
+//! use vmhost_abi::ContractType;
+//! use vmhost_wasmtime::{WasmtimeConfig, WasmtimeVm};
+//!
+//! let vm = WasmtimeVm::new(WasmtimeConfig::default())?;
+//! let mut registry = VmRegistry::new();
+//! registry.register_vm(ContractType::Wasm, Arc::new(vm))?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Concepts:
+//! - **Prepare** (deploy): gate → metering injection → Cranelift → `Module::serialize`. The
+//!   artifact is framed with a magic and a BLAKE3 checksum, so a corrupt artifact is detected
+//!   before wasmtime sees it; a foreign one (other engine version/config) fails wasmtime's own
+//!   check. Both make the host recompile from source.
+//! - **Call**: a fresh `Store` per call over the pooling allocator, `InstancePre::instantiate`,
+//!   gas budget into the injected global (or engine fuel), epoch deadline, run the `() -> ()`
+//!   entry point, map any trap to an ABI [`vmhost_abi::ErrorCode`].
+//! - **Limits**: linear memory cap (a growth past it traps with `MemoryLimit`), wasm stack
+//!   limit (`StackOverflow`), wall-clock timeout through epoch interruption driven by a ticker
+//!   thread the backend owns (`Timeout`).
+
+pub mod config;
+mod imports;
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use vmhost::wasm::{self, GAS_GLOBAL_EXPORT};
+use vmhost::{CallOutcome, Host, HostTrap, Module, PrepareError, Vm, VmError};
+use vmhost_abi::ErrorCode;
+use wasmtime::{Engine, Extern, InstancePre, ModuleExport, Store, Trap, Val};
+
+pub use config::{Metering, WasmtimeConfig};
+use imports::StoreData;
+
+/// Artifact framing: magic, then BLAKE3 of the payload, then the serialized module.
+const ARTIFACT_MAGIC: &[u8; 8] = b"VMHWT\x01\x00\x00";
+
+/// Errors building the backend.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// wasmtime refused the configuration or the linker.
+    #[error("wasmtime setup failed: {0}")]
+    Setup(String),
+}
+
+/// Memory growth past the cap traps (code `MemoryLimit`) instead of returning -1, so the
+/// receipt says why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("linear memory limit exceeded")]
+pub struct MemoryLimitExceeded;
+
+/// The resource limiter of every store.
+pub(crate) struct MemoryLimiter {
+    limit: usize,
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            return Err(wasmtime::Error::new(MemoryLimitExceeded));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 1 << 20)
+    }
+}
+
+struct Ticker {
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn start_ticker(engine: Engine, tick: Duration) -> Ticker {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let spawned = std::thread::Builder::new().name("vmhost-wasmtime-epoch".into()).spawn(move || {
+        while !flag.load(Ordering::Relaxed) {
+            std::thread::sleep(tick);
+            engine.increment_epoch();
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "could not start the epoch ticker; timeouts will not fire");
+    }
+    Ticker { stop }
+}
+
+/// State shared by the backend and every module it loaded.
+struct Shared {
+    engine: Engine,
+    linker: wasmtime::Linker<StoreData>,
+    cfg: WasmtimeConfig,
+    deadline_ticks: u64,
+    _ticker: Ticker,
+}
+
+/// The wasmtime backend.
+pub struct WasmtimeVm {
+    shared: Arc<Shared>,
+    tag: [u8; 32],
+}
+
+impl std::fmt::Debug for WasmtimeVm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmtimeVm").field("metering", &self.shared.cfg.metering).finish()
+    }
+}
+
+impl WasmtimeVm {
+    /// Builds the engine, the linker and the epoch ticker.
+    pub fn new(cfg: WasmtimeConfig) -> Result<Self, Error> {
+        let engine = Engine::new(&config::engine_config(&cfg)).map_err(|e| Error::Setup(format!("{e:#}")))?;
+        let linker = imports::linker(&engine).map_err(|e| Error::Setup(format!("{e:#}")))?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        let mut t = blake3::Hasher::new();
+        t.update(b"vmhost-wasmtime/1");
+        t.update(&h.finish().to_le_bytes());
+        t.update(&vmhost_abi::ABI_VERSION.to_le_bytes());
+        t.update(&vmhost_abi::gas::METERING_VERSION.to_le_bytes());
+        t.update(&[cfg.metering as u8]);
+        let tag = *t.finalize().as_bytes();
+        let tick = cfg.epoch_tick.max(Duration::from_millis(1));
+        let deadline_ticks = (cfg.call_timeout.as_micros() / tick.as_micros().max(1)).max(1) as u64;
+        let ticker = start_ticker(engine.clone(), tick);
+        Ok(Self { shared: Arc::new(Shared { engine, linker, cfg, deadline_ticks, _ticker: ticker }), tag })
+    }
+
+    /// The wasmtime engine (benchmarks compare against it directly).
+    pub fn engine(&self) -> &Engine {
+        &self.shared.engine
+    }
+
+    /// The backend configuration.
+    pub fn config(&self) -> &WasmtimeConfig {
+        &self.shared.cfg
+    }
+}
+
+fn frame(serialized: Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(serialized.len() + 40);
+    out.extend_from_slice(ARTIFACT_MAGIC);
+    out.extend_from_slice(blake3::hash(&serialized).as_bytes());
+    out.extend_from_slice(&serialized);
+    out
+}
+
+fn unframe(artifact: &[u8]) -> Result<&[u8], VmError> {
+    if artifact.len() < 40 || &artifact[..8] != ARTIFACT_MAGIC {
+        return Err(VmError::BadArtifact("not a vmhost-wasmtime artifact".into()));
+    }
+    let payload = &artifact[40..];
+    if blake3::hash(payload).as_bytes() != &artifact[8..40] {
+        return Err(VmError::BadArtifact("artifact checksum mismatch".into()));
+    }
+    Ok(payload)
+}
+
+impl Vm for WasmtimeVm {
+    fn name(&self) -> &str {
+        "wasmtime"
+    }
+
+    fn artifact_tag(&self) -> [u8; 32] {
+        self.tag
+    }
+
+    fn prepare(&self, code: &[u8]) -> Result<Vec<u8>, PrepareError> {
+        let reject = |e: wasm::DeployError| PrepareError::Rejected { code: e.code(), message: e.to_string() };
+        let bytes = match self.shared.cfg.metering {
+            Metering::Injected => wasm::prepare(code, &self.shared.cfg.limits).map_err(reject)?.1,
+            Metering::EngineFuel => {
+                wasm::validate(code, &self.shared.cfg.limits).map_err(reject)?;
+                code.to_vec()
+            }
+        };
+        let module = wasmtime::Module::new(&self.shared.engine, &bytes)
+            .map_err(|e| PrepareError::Rejected { code: ErrorCode::CompileFailed, message: format!("{e:#}") })?;
+        let serialized = module.serialize().map_err(|e| PrepareError::Internal(format!("{e:#}")))?;
+        Ok(frame(serialized))
+    }
+
+    fn load(&self, artifact: &[u8]) -> Result<Arc<dyn Module>, VmError> {
+        let payload = unframe(artifact)?;
+        // SAFETY: the payload was produced by `Module::serialize` (checksum verified above) and
+        // wasmtime checks the engine version and configuration before using it.
+        let module = unsafe { wasmtime::Module::deserialize(&self.shared.engine, payload) }
+            .map_err(|e| VmError::BadArtifact(format!("{e:#}")))?;
+        let pre = self.shared.linker.instantiate_pre(&module).map_err(|e| VmError::BadArtifact(format!("{e:#}")))?;
+        let mut entries = HashMap::new();
+        for export in module.exports() {
+            if let wasmtime::ExternType::Func(ft) = export.ty() {
+                if ft.params().len() == 0 && ft.results().len() == 0 {
+                    if let Some(idx) = module.get_export_index(export.name()) {
+                        entries.insert(export.name().to_string(), idx);
+                    }
+                }
+            }
+        }
+        let memory =
+            module.get_export_index("memory").ok_or_else(|| VmError::BadArtifact("module exports no memory".into()))?;
+        let gas = module.get_export_index(GAS_GLOBAL_EXPORT);
+        if self.shared.cfg.metering == Metering::Injected && gas.is_none() {
+            return Err(VmError::BadArtifact("metered artifact lacks the gas global".into()));
+        }
+        Ok(Arc::new(WasmtimeModule { shared: self.shared.clone(), pre, entries, memory, gas }))
+    }
+}
+
+/// A loaded module: pre-linked, instantiated per call.
+struct WasmtimeModule {
+    shared: Arc<Shared>,
+    pre: InstancePre<StoreData>,
+    entries: HashMap<String, ModuleExport>,
+    memory: ModuleExport,
+    gas: Option<ModuleExport>,
+}
+
+/// Maps a wasmtime error to an ABI trap code, or an infrastructure error.
+fn classify(err: &wasmtime::Error, gas_exhausted: bool) -> Result<ErrorCode, VmError> {
+    if let Some(t) = err.downcast_ref::<HostTrap>() {
+        return Ok(t.code);
+    }
+    if err.downcast_ref::<MemoryLimitExceeded>().is_some() {
+        return Ok(ErrorCode::MemoryLimit);
+    }
+    let Some(trap) = err.downcast_ref::<Trap>() else {
+        return Err(VmError::Internal(format!("{err:#}")));
+    };
+    Ok(match trap {
+        Trap::OutOfFuel => ErrorCode::OutOfGas,
+        Trap::UnreachableCodeReached if gas_exhausted => ErrorCode::OutOfGas,
+        Trap::UnreachableCodeReached => ErrorCode::Unreachable,
+        Trap::StackOverflow => ErrorCode::StackOverflow,
+        Trap::MemoryOutOfBounds | Trap::HeapMisaligned => ErrorCode::MemoryOutOfBounds,
+        Trap::TableOutOfBounds | Trap::IndirectCallToNull | Trap::BadSignature => ErrorCode::IndirectCallFault,
+        Trap::IntegerOverflow | Trap::BadConversionToInteger => ErrorCode::IntegerOverflow,
+        Trap::IntegerDivisionByZero => ErrorCode::IntegerDivisionByZero,
+        Trap::Interrupt => ErrorCode::Timeout,
+        Trap::AllocationTooLarge => ErrorCode::MemoryLimit,
+        _ => ErrorCode::OtherTrap,
+    })
+}
+
+impl WasmtimeModule {
+    fn gas_left(&self, store: &mut Store<StoreData>) -> (u64, bool) {
+        match store.data().gas {
+            Some(g) => {
+                let v = g.get(&mut *store).i64().unwrap_or(0);
+                (v.max(0) as u64, v < 0)
+            }
+            // Engine fuel reports exhaustion as its own trap (`OutOfFuel`). wasmtime checks fuel
+            // at function entries and loop headers, so straight-line code can finish a few
+            // operators past the budget; the receipt then shows the whole budget used.
+            None => (store.get_fuel().unwrap_or(0), false),
+        }
+    }
+}
+
+impl Module for WasmtimeModule {
+    fn call(&self, entry: &str, gas_limit: u64, host: &mut dyn Host) -> Result<CallOutcome, VmError> {
+        let Some(export) = self.entries.get(entry) else {
+            return Ok(CallOutcome { result: Err(ErrorCode::UnknownEntryPoint), gas_left: gas_limit });
+        };
+        // SAFETY (lifetime erasure): the pointer is only dereferenced by host imports while this
+        // call runs; the store (and the pointer with it) is dropped before `call` returns.
+        let host_ptr: NonNull<dyn Host> =
+            unsafe { std::mem::transmute::<NonNull<dyn Host + '_>, NonNull<dyn Host + 'static>>(NonNull::from(host)) };
+        let data = StoreData {
+            host: Some(host_ptr),
+            memory: None,
+            gas: None,
+            limiter: MemoryLimiter { limit: self.shared.cfg.memory_limit },
+        };
+        let mut store = Store::new(&self.shared.engine, data);
+        store.limiter(|d| &mut d.limiter);
+        store.set_epoch_deadline(self.shared.deadline_ticks);
+        let metered = self.shared.cfg.metering == Metering::Injected;
+        if !metered {
+            // Fuel must be present during instantiation; the budget is set right before the
+            // entry point runs, so instantiation costs no gas in either mode.
+            store.set_fuel(u64::MAX / 4).map_err(|e| VmError::Internal(format!("{e:#}")))?;
+        }
+        let instance = match self.pre.instantiate(&mut store) {
+            Ok(i) => i,
+            Err(e) => {
+                let code = classify(&e, false)?;
+                return Ok(CallOutcome { result: Err(code), gas_left: gas_limit });
+            }
+        };
+        let Some(Extern::Memory(memory)) = instance.get_module_export(&mut store, &self.memory) else {
+            return Err(VmError::Internal("memory export vanished".into()));
+        };
+        store.data_mut().memory = Some(memory);
+        if metered {
+            let Some(Extern::Global(g)) = self.gas.as_ref().and_then(|e| instance.get_module_export(&mut store, e))
+            else {
+                return Err(VmError::Internal("gas global missing".into()));
+            };
+            g.set(&mut store, Val::I64(gas_limit as i64)).map_err(|e| VmError::Internal(format!("{e:#}")))?;
+            store.data_mut().gas = Some(g);
+        } else {
+            store.set_fuel(gas_limit).map_err(|e| VmError::Internal(format!("{e:#}")))?;
+        }
+        let Some(Extern::Func(func)) = instance.get_module_export(&mut store, export) else {
+            return Ok(CallOutcome { result: Err(ErrorCode::UnknownEntryPoint), gas_left: gas_limit });
+        };
+        let func = func.typed::<(), ()>(&store).map_err(|e| VmError::Internal(format!("{e:#}")))?;
+        let r = func.call(&mut store, ());
+        let (gas_left, exhausted) = self.gas_left(&mut store);
+        store.data_mut().host = None;
+        let result = match r {
+            Ok(()) => Ok(()),
+            Err(e) => Err(classify(&e, exhausted)?),
+        };
+        let gas_left = if result == Err(ErrorCode::OutOfGas) { 0 } else { gas_left };
+        Ok(CallOutcome { result, gas_left })
+    }
+}
