@@ -21,6 +21,14 @@ setup() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
   rustup target list --installed 2>/dev/null | grep -qx wasm32v1-none || rustup target add wasm32v1-none
+  # The example contracts are built with a pinned toolchain (reproducible bytes).
+  local pinned
+  pinned=$(sed -n 's/^channel = "\(.*\)"/\1/p' examples/contracts/rust-toolchain.toml)
+  if ! rustup run "$pinned" rustc --print target-list >/dev/null 2>&1; then
+    rustup toolchain install "$pinned" --profile minimal --target wasm32v1-none
+  fi
+  rustup target list --toolchain "$pinned" --installed | grep -qx wasm32v1-none ||
+    rustup target add --toolchain "$pinned" wasm32v1-none
 }
 
 cmd="${1:-test}"

@@ -4,16 +4,16 @@
 //! against the transaction's overlay. This crate provides [`NativePlugin`], the
 //! [`vmhost::NativeHandler`] a chain registers under `ContractType::Native`:
 //!
-//! | transaction          | intrinsic gas                                      | effect |
-//! |----------------------|----------------------------------------------------|--------|
-//! | `Transfer`           | [`NATIVE_TRANSFER_GAS`](vmhost_abi::gas::NATIVE_TRANSFER_GAS) | move value sender → `to` |
-//! | `ValidatorRegister`  | [`NATIVE_SYSTEM_GAS`](vmhost_abi::gas::NATIVE_SYSTEM_GAS) | bond stake, bind the consensus key |
-//! | `ValidatorUnbond`    | system | stake → unbonding entry, released after `unbonding_period` |
-//! | `ValidatorRotateKey` | system | rebind the consensus key |
-//! | `ValidatorUnjail`    | system | leave jail after `jail_period` |
-//! | `MultisigCreate`     | system | create a k-of-n account at [`multisig_address`] |
-//! | `MultisigSpend`      | system | spend from it with enough distinct approvals |
-//! | `Slashing`           | system | burn a fraction of a validator's stake (system sender only) |
+//! | transaction          | intrinsic gas           | effect |
+//! |----------------------|-------------------------|--------|
+//! | `Transfer`           | [`NATIVE_TRANSFER_GAS`] | move value sender → `to` |
+//! | `ValidatorRegister`  | [`NATIVE_SYSTEM_GAS`]   | bond stake, bind the consensus key |
+//! | `ValidatorUnbond`    | system                  | stake → unbonding entry, released after `unbonding_period` |
+//! | `ValidatorRotateKey` | system                  | rebind the consensus key |
+//! | `ValidatorUnjail`    | system                  | leave jail after `jail_period` |
+//! | `MultisigCreate`     | system                  | create a k-of-n account at [`multisig_address`] |
+//! | `MultisigSpend`      | system                  | spend from it with enough distinct approvals |
+//! | `Slashing`           | system                  | burn a fraction of a validator's stake (system sender only) |
 //!
 //! ```
 //! use std::sync::Arc;
@@ -47,11 +47,10 @@
 //!   discards the transaction's state and events and still charges the intrinsic gas and bumps
 //!   the nonce. `Err(vmhost::Error)` is an infrastructure failure (I/O, a record that does not
 //!   decode) and stops the wave. Handlers never panic and use checked arithmetic throughout.
-//! - **Fees.** Fees and nonces are the executor's. Because the executor debits the fee *after*
-//!   dispatch while ingress only checked `gas_limit × base_fee` against the balance, handlers
-//!   that take value from the sender (`Transfer`, `ValidatorRegister`) keep
-//!   `intrinsic_gas × base_fee` in the sender's balance and fail with `InsufficientBalance`
-//!   otherwise, so a user transaction can never make the fee debit fail.
+//! - **Fees.** Fees and nonces are the executor's. It debits `gas_used × base_fee` after
+//!   dispatch and discards a transaction whose effects leave the sender unable to pay it
+//!   (`InsufficientBalance`), so handlers need not reserve the fee. `Slashing` from
+//!   `Address::SYSTEM` is fee-exempt (the system account holds no balance).
 //! - **State.** All records are borsh in state under [`vmhost_abi::keys`]:
 //!   [`ValidatorRecord`](vmhost_abi::ValidatorRecord) under `keys::validator(addr)`, the
 //!   validator's address under `keys::consensus_key(key)` for its bound key (a key is bound to
@@ -119,36 +118,22 @@ impl NativeHandler for NativePlugin {
         }
     }
 
-    fn execute(
-        &self,
-        tx: &NativeTx,
-        ctx: &mut NativeContext<'_, '_>,
-    ) -> vmhost::Result<NativeResult> {
+    fn execute(&self, tx: &NativeTx, ctx: &mut NativeContext<'_, '_>) -> vmhost::Result<NativeResult> {
         use handlers::{multisig, slashing, transfer, validator};
         let p = &self.params;
         match tx {
             NativeTx::Transfer { to, amount } => transfer::transfer(ctx, to, *amount),
-            NativeTx::ValidatorRegister {
-                stake,
-                consensus_key,
-            } => validator::register(ctx, p, *stake, consensus_key),
+            NativeTx::ValidatorRegister { stake, consensus_key } => validator::register(ctx, p, *stake, consensus_key),
             NativeTx::ValidatorUnbond { amount } => validator::unbond(ctx, p, *amount),
             NativeTx::ValidatorRotateKey { new_key } => validator::rotate_key(ctx, p, new_key),
             NativeTx::ValidatorUnjail => validator::unjail(ctx, p),
-            NativeTx::MultisigCreate { signers, threshold } => {
-                multisig::create(ctx, p, signers, *threshold)
+            NativeTx::MultisigCreate { signers, threshold } => multisig::create(ctx, p, signers, *threshold),
+            NativeTx::MultisigSpend { multisig, to, amount, approvals } => {
+                multisig::spend(ctx, multisig, to, *amount, approvals)
             }
-            NativeTx::MultisigSpend {
-                multisig,
-                to,
-                amount,
-                approvals,
-            } => multisig::spend(ctx, multisig, to, *amount, approvals),
-            NativeTx::Slashing {
-                validator,
-                evidence,
-                fraction_bps,
-            } => slashing::slash(ctx, p, validator, evidence, *fraction_bps),
+            NativeTx::Slashing { validator, evidence, fraction_bps } => {
+                slashing::slash(ctx, p, validator, evidence, *fraction_bps)
+            }
         }
     }
 }

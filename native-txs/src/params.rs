@@ -25,7 +25,8 @@ pub struct NativeParams {
     pub min_key_len: usize,
     /// Longest accepted consensus key in bytes (default 2 048; FALCON-512 keys are 897).
     pub max_key_len: usize,
-    /// Most signers a multisig account may have (default 32).
+    /// Most signers a multisig account may have (default 32). Keep it at most 250 so the
+    /// `MultisigCreated` event (which lists the signers) stays within `MAX_EVENT_DATA`.
     pub max_signers: usize,
     /// Whether slashing also jails the validator until `height + jail_period` (default true).
     pub slash_jail: bool,

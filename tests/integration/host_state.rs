@@ -200,3 +200,14 @@ fn ingress_rejects_bad_nonce_chain_gas_and_fee_balance_without_charging() {
     assert_eq!(chain.account(&user(1)).unwrap().nonce, 0, "invalid transactions do not bump the nonce");
     assert_eq!(chain.account(&user(1)).unwrap().balance, 1_000_000_000_000);
 }
+
+#[test]
+fn transfer_that_would_leave_no_fee_is_discarded_and_only_the_fee_is_charged() {
+    let mut chain = chain_on(Arc::new(MemStore::new()), WasmtimeConfig::default(), 8);
+    let balance = chain.account(&user(1)).unwrap().balance;
+    let out = chain.execute_wave(&block(1), &[transfer(user(1), 0, user(2), balance - 100)]).unwrap();
+    let r = &out.receipts[0];
+    assert_eq!(r.code, ErrorCode::InsufficientBalance, "{r:?}");
+    assert_eq!(chain.account(&user(1)).unwrap().balance, balance - 21_000);
+    assert_eq!(chain.account(&user(2)).unwrap().balance, balance, "the transfer did not happen");
+}

@@ -1,6 +1,7 @@
 //! vmhost integration tests: one binary, one module per topic.
 
 mod abi_doc;
+mod contracts_build;
 mod host_state;
 mod mock_calls;
 mod wasm_cache;

@@ -45,6 +45,12 @@ pub fn intrinsic_gas(env: &Env, tx: &Transaction) -> core::result::Result<u64, E
     })
 }
 
+/// System transactions (slashing from `Address::SYSTEM`) pay no fee: the system account holds
+/// no balance, and evidence must be processable whatever the fee market does.
+fn fee_exempt(tx: &Transaction) -> bool {
+    tx.sender == vmhost_abi::Address::SYSTEM && matches!(tx.kind, TxKind::Native(vmhost_abi::NativeTx::Slashing { .. }))
+}
+
 /// Ingress checks; returns the intrinsic gas and, for calls, the target's record. The outer
 /// `Err` is an infrastructure failure, the inner one the code of an invalid transaction.
 fn validate(
@@ -106,6 +112,9 @@ fn validate_fees(
     if tx.gas_limit < intrinsic {
         return Err(ErrorCode::GasLimitTooLow);
     }
+    if fee_exempt(tx) {
+        return Ok(intrinsic);
+    }
     let required = (tx.gas_limit as u128)
         .checked_mul(block.base_fee)
         .and_then(|f| f.checked_add(value))
@@ -143,14 +152,22 @@ pub(crate) fn execute(env: &Env, cache: &WaveCache, block: &BlockContext, tx: &T
     };
     let budget = tx.gas_limit - intrinsic;
     let d = dispatch(env, block, tx, state, budget, record)?;
-    let Dispatched { mut state, code, gas_used, return_data, contract_address } = d;
+    let Dispatched { mut state, mut code, gas_used, return_data, contract_address } = d;
     let gas_used = intrinsic.saturating_add(gas_used).min(tx.gas_limit);
+    let fee = if fee_exempt(tx) { 0 } else { (gas_used as u128).saturating_mul(block.base_fee) };
+    // The fee is debited after dispatch. Ingress guaranteed the *pre-transaction* balance covers
+    // gas_limit × base_fee; if the transaction's own effects (a transfer, a deposit, a value
+    // call) leave too little for the fee, those effects are discarded. This keeps the rule in
+    // one place for every handler and backend.
+    if code.is_ok() && accounts::read_key(&state, &sender_key)?.balance < fee {
+        code = ErrorCode::InsufficientBalance;
+    }
+    let return_data = if code.is_ok() || code == ErrorCode::Reverted { return_data } else { Vec::new() };
     if !code.is_ok() {
         state.discard_all();
     }
     // Fee and nonce apply whatever the outcome (no refunds: only gas_used is debited).
     let mut sender = accounts::read_key(&state, &sender_key)?;
-    let fee = (gas_used as u128).saturating_mul(block.base_fee);
     sender.balance = match sender.balance.checked_sub(fee) {
         Some(b) => b,
         None => return Err(Error::Internal("fee exceeds the balance checked at ingress".into())),
@@ -159,7 +176,11 @@ pub(crate) fn execute(env: &Env, cache: &WaveCache, block: &BlockContext, tx: &T
     accounts::write_key(&mut state, sender_key, &sender);
     let (writes, events) = state.into_changes()?;
     cache.apply(writes);
-    let status = status_of(code);
+    let status = match (&tx.kind, code.is_ok()) {
+        // A native transaction either does what it says or fails its checks.
+        (TxKind::Native(_), false) => ReceiptStatus::Failed,
+        _ => status_of(code),
+    };
     Ok(Receipt {
         tx_hash,
         status,

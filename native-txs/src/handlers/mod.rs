@@ -42,42 +42,18 @@ pub(crate) use {ensure, tri};
 pub(crate) const DONE: vmhost::Result<NativeResult> = Ok(Ok(()));
 
 /// Borsh-encodes `event` and emits it under its topic.
-pub(crate) fn emit<E: NativeEvent>(
-    ctx: &mut NativeContext<'_, '_>,
-    event: &E,
-) -> vmhost::Result<()> {
-    let data = borsh::to_vec(event)
-        .map_err(|e| vmhost::Error::Internal(format!("event encoding: {e}")))?;
+pub(crate) fn emit<E: NativeEvent>(ctx: &mut NativeContext<'_, '_>, event: &E) -> vmhost::Result<()> {
+    let data = borsh::to_vec(event).map_err(|e| vmhost::Error::Internal(format!("event encoding: {e}")))?;
     ctx.emit(E::topic(), data);
     Ok(())
 }
 
-/// The fee the executor will debit from the sender after this transaction:
-/// `intrinsic_gas * base_fee` (native transactions use exactly their intrinsic gas).
-///
-/// Handlers that take value from the sender keep this much in the sender's balance, so the
-/// executor's post-dispatch fee debit can never exceed the balance (see the crate docs).
-pub(crate) fn fee_reserve(
-    ctx: &NativeContext<'_, '_>,
-    intrinsic_gas: u64,
-) -> Result<u128, ErrorCode> {
-    u128::from(intrinsic_gas)
-        .checked_mul(ctx.block.base_fee)
-        .ok_or(ErrorCode::InsufficientBalance)
-}
-
-/// Debits `amount` from `who`'s balance, keeping `reserve` in it: `InsufficientBalance` otherwise.
-pub(crate) fn debit(
-    ctx: &mut NativeContext<'_, '_>,
-    who: &Address,
-    amount: u128,
-    reserve: u128,
-) -> Step<()> {
+/// Debits `amount` from `who`'s balance: `InsufficientBalance` if it is not there.
+pub(crate) fn debit(ctx: &mut NativeContext<'_, '_>, who: &Address, amount: u128) -> Step<()> {
     let mut acct = ctx.account(who)?;
     let Some(left) = acct.balance.checked_sub(amount) else {
         return Ok(Err(ErrorCode::InsufficientBalance));
     };
-    ensure!(left >= reserve, ErrorCode::InsufficientBalance);
     acct.balance = left;
     ctx.set_account(who, &acct);
     Ok(Ok(()))

@@ -55,41 +55,18 @@ pub(crate) fn create(
     threshold: u8,
 ) -> vmhost::Result<NativeResult> {
     let n = signers.len();
-    ensure!(
-        n != 0 && n <= params.max_signers,
-        ErrorCode::BadMultisigConfig
-    );
-    ensure!(
-        threshold != 0 && usize::from(threshold) <= n,
-        ErrorCode::BadMultisigConfig
-    );
+    ensure!(n != 0 && n <= params.max_signers, ErrorCode::BadMultisigConfig);
+    ensure!(threshold != 0 && usize::from(threshold) <= n, ErrorCode::BadMultisigConfig);
     let mut sorted = signers.to_vec();
     sorted.sort_unstable();
-    ensure!(
-        sorted.windows(2).all(|w| w[0] != w[1]),
-        ErrorCode::BadMultisigConfig
-    );
-    ensure!(
-        sorted.binary_search(&ctx.sender).is_ok(),
-        ErrorCode::NotASigner
-    );
+    ensure!(sorted.windows(2).all(|w| w[0] != w[1]), ErrorCode::BadMultisigConfig);
+    ensure!(sorted.binary_search(&ctx.sender).is_ok(), ErrorCode::NotASigner);
     let addr = address_of_sorted(&sorted, threshold);
     let key = keys::multisig(&addr);
     ensure!(ctx.get(&key)?.is_none(), ErrorCode::MultisigExists);
-    let record = MultisigRecord {
-        signers: sorted,
-        threshold,
-        spends: 0,
-    };
+    let record = MultisigRecord { signers: sorted, threshold, spends: 0 };
     ctx.put_record(key, &record)?;
-    emit(
-        ctx,
-        &MultisigCreated {
-            multisig: addr,
-            threshold,
-            signers: record.signers,
-        },
-    )?;
+    emit(ctx, &MultisigCreated { multisig: addr, threshold, signers: record.signers })?;
     DONE
 }
 
@@ -126,23 +103,12 @@ pub(crate) fn spend(
         approved[i] = true;
     }
     let distinct = approved.iter().filter(|b| **b).count();
-    ensure!(
-        distinct >= usize::from(record.threshold),
-        ErrorCode::ThresholdNotMet
-    );
+    ensure!(distinct >= usize::from(record.threshold), ErrorCode::ThresholdNotMet);
     ensure!(amount != 0, ErrorCode::InvalidAmount);
     tri!(ctx.transfer(multisig, to, amount)?);
     // A counter: saturating is deterministic and 2^64 spends are out of reach anyway.
     record.spends = record.spends.saturating_add(1);
     ctx.put_record(key, &record)?;
-    emit(
-        ctx,
-        &MultisigSpent {
-            multisig: *multisig,
-            to: *to,
-            amount,
-            spends: record.spends,
-        },
-    )?;
+    emit(ctx, &MultisigSpent { multisig: *multisig, to: *to, amount, spends: record.spends })?;
     DONE
 }

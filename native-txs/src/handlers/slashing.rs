@@ -39,10 +39,7 @@ pub(crate) fn slash(
     fraction_bps: u16,
 ) -> vmhost::Result<NativeResult> {
     ensure!(ctx.sender == Address::SYSTEM, ErrorCode::Unauthorized);
-    ensure!(
-        fraction_bps != 0 && fraction_bps <= BPS_DENOMINATOR,
-        ErrorCode::InvalidAmount
-    );
+    ensure!(fraction_bps != 0 && fraction_bps <= BPS_DENOMINATOR, ErrorCode::InvalidAmount);
     let vkey = keys::validator(validator);
     let Some(mut record) = ctx.get_record::<ValidatorRecord>(&vkey)? else {
         return Ok(Err(ErrorCode::UnknownValidator));
@@ -53,32 +50,17 @@ pub(crate) fn slash(
     let height = ctx.block.height;
     let mut burned = tri!(fraction(record.stake, fraction_bps).ok_or(ErrorCode::BalanceOverflow));
     // burned <= stake by construction.
-    record.stake = tri!(record
-        .stake
-        .checked_sub(burned)
-        .ok_or(ErrorCode::BalanceOverflow));
-    for entry in record
-        .unbonding
-        .iter_mut()
-        .filter(|e| e.release_height > height)
-    {
+    record.stake = tri!(record.stake.checked_sub(burned).ok_or(ErrorCode::BalanceOverflow));
+    for entry in record.unbonding.iter_mut().filter(|e| e.release_height > height) {
         let cut = tri!(fraction(entry.amount, fraction_bps).ok_or(ErrorCode::BalanceOverflow));
-        entry.amount = tri!(entry
-            .amount
-            .checked_sub(cut)
-            .ok_or(ErrorCode::BalanceOverflow));
+        entry.amount = tri!(entry.amount.checked_sub(cut).ok_or(ErrorCode::BalanceOverflow));
         burned = tri!(burned.checked_add(cut).ok_or(ErrorCode::BalanceOverflow));
     }
     record.unbonding.retain(|e| e.amount != 0);
-    record.slashed_total = tri!(record
-        .slashed_total
-        .checked_add(burned)
-        .ok_or(ErrorCode::BalanceOverflow));
+    record.slashed_total = tri!(record.slashed_total.checked_add(burned).ok_or(ErrorCode::BalanceOverflow));
     if params.slash_jail {
         record.jailed = true;
-        record.jailed_until = record
-            .jailed_until
-            .max(height.saturating_add(params.jail_period));
+        record.jailed_until = record.jailed_until.max(height.saturating_add(params.jail_period));
     }
     ctx.put_record(vkey, &record)?;
     ctx.put_record(ekey, &(*validator, height))?;

@@ -6,35 +6,23 @@
 //! at most one validator.
 
 use vmhost::{NativeContext, NativeResult};
-use vmhost_abi::gas::NATIVE_SYSTEM_GAS;
 use vmhost_abi::{keys, Address, ErrorCode, UnbondingEntry, ValidatorRecord};
 
-use super::{credit, debit, emit, ensure, fee_reserve, tri, Step, DONE};
+use super::{credit, debit, emit, ensure, tri, Step, DONE};
 use crate::events::{
-    UnbondingReleased, ValidatorKeyRotated, ValidatorRegistered, ValidatorUnbonded,
-    ValidatorUnjailed,
+    UnbondingReleased, ValidatorKeyRotated, ValidatorRegistered, ValidatorUnbonded, ValidatorUnjailed,
 };
 use crate::params::NativeParams;
 
 /// Checks a consensus key: length within the configured range and not bound to any validator.
 fn check_new_key(ctx: &NativeContext<'_, '_>, params: &NativeParams, key: &[u8]) -> Step<()> {
-    ensure!(
-        (params.min_key_len..=params.max_key_len).contains(&key.len()),
-        ErrorCode::BadKey
-    );
-    ensure!(
-        ctx.get(&keys::consensus_key(key))?.is_none(),
-        ErrorCode::BadKey
-    );
+    ensure!((params.min_key_len..=params.max_key_len).contains(&key.len()), ErrorCode::BadKey);
+    ensure!(ctx.get(&keys::consensus_key(key))?.is_none(), ErrorCode::BadKey);
     Ok(Ok(()))
 }
 
 /// Binds `key` to `validator`.
-fn bind_key(
-    ctx: &mut NativeContext<'_, '_>,
-    key: &[u8],
-    validator: &Address,
-) -> vmhost::Result<()> {
+fn bind_key(ctx: &mut NativeContext<'_, '_>, key: &[u8], validator: &Address) -> vmhost::Result<()> {
     ctx.put_record(keys::consensus_key(key), validator)
 }
 
@@ -51,19 +39,11 @@ fn load_and_release(ctx: &mut NativeContext<'_, '_>) -> Step<ValidatorRecord> {
 
 /// Credits every unbonding entry with `release_height <= height` to `addr`'s balance, removes
 /// those entries from `record` and emits `UnbondingReleased` (if anything was credited).
-fn release_matured(
-    ctx: &mut NativeContext<'_, '_>,
-    addr: &Address,
-    record: &mut ValidatorRecord,
-) -> Step<()> {
+fn release_matured(ctx: &mut NativeContext<'_, '_>, addr: &Address, record: &mut ValidatorRecord) -> Step<()> {
     let height = ctx.block.height;
     let mut total: u128 = 0;
     let mut matured = false;
-    for entry in record
-        .unbonding
-        .iter()
-        .filter(|e| e.release_height <= height)
-    {
+    for entry in record.unbonding.iter().filter(|e| e.release_height <= height) {
         matured = true;
         let Some(t) = total.checked_add(entry.amount) else {
             return Ok(Err(ErrorCode::BalanceOverflow));
@@ -76,13 +56,7 @@ fn release_matured(
     record.unbonding.retain(|e| e.release_height > height);
     if total != 0 {
         tri!(credit(ctx, addr, total)?);
-        emit(
-            ctx,
-            &UnbondingReleased {
-                validator: *addr,
-                amount: total,
-            },
-        )?;
+        emit(ctx, &UnbondingReleased { validator: *addr, amount: total })?;
     }
     Ok(Ok(()))
 }
@@ -103,8 +77,7 @@ pub(crate) fn register(
     ensure!(ctx.get(&vkey)?.is_none(), ErrorCode::ValidatorExists);
     ensure!(stake >= params.min_stake, ErrorCode::StakeTooLow);
     tri!(check_new_key(ctx, params, consensus_key)?);
-    let reserve = tri!(fee_reserve(ctx, NATIVE_SYSTEM_GAS));
-    tri!(debit(ctx, &addr, stake, reserve)?);
+    tri!(debit(ctx, &addr, stake)?);
     let record = ValidatorRecord {
         stake,
         consensus_key: consensus_key.to_vec(),
@@ -115,13 +88,7 @@ pub(crate) fn register(
     };
     ctx.put_record(vkey, &record)?;
     bind_key(ctx, consensus_key, &addr)?;
-    emit(
-        ctx,
-        &ValidatorRegistered {
-            validator: addr,
-            stake,
-        },
-    )?;
+    emit(ctx, &ValidatorRegistered { validator: addr, stake })?;
     DONE
 }
 
@@ -142,10 +109,7 @@ pub(crate) fn unbond(
     let Some(remaining) = record.stake.checked_sub(amount) else {
         return Ok(Err(ErrorCode::InsufficientStake));
     };
-    ensure!(
-        remaining == 0 || remaining >= params.min_stake,
-        ErrorCode::StakeTooLow
-    );
+    ensure!(remaining == 0 || remaining >= params.min_stake, ErrorCode::StakeTooLow);
     // Saturating: a chain this close to u64::MAX heights simply never releases.
     let release_height = ctx.block.height.saturating_add(params.unbonding_period);
     record.stake = remaining;
@@ -157,20 +121,10 @@ pub(crate) fn unbond(
             };
             last.amount = sum;
         }
-        _ => record.unbonding.push(UnbondingEntry {
-            amount,
-            release_height,
-        }),
+        _ => record.unbonding.push(UnbondingEntry { amount, release_height }),
     }
     ctx.put_record(keys::validator(&addr), &record)?;
-    emit(
-        ctx,
-        &ValidatorUnbonded {
-            validator: addr,
-            amount,
-            release_height,
-        },
-    )?;
+    emit(ctx, &ValidatorUnbonded { validator: addr, amount, release_height })?;
     DONE
 }
 
@@ -190,13 +144,7 @@ pub(crate) fn rotate_key(
     bind_key(ctx, new_key, &addr)?;
     record.consensus_key = new_key.to_vec();
     ctx.put_record(keys::validator(&addr), &record)?;
-    emit(
-        ctx,
-        &ValidatorKeyRotated {
-            validator: addr,
-            key_hash: *blake3::hash(new_key).as_bytes(),
-        },
-    )?;
+    emit(ctx, &ValidatorKeyRotated { validator: addr, key_hash: *blake3::hash(new_key).as_bytes() })?;
     DONE
 }
 
@@ -205,17 +153,11 @@ pub(crate) fn rotate_key(
 /// Errors: `UnknownValidator`; `BalanceOverflow` (releasing matured entries); `NotJailed`;
 /// `StillJailed` (`height < jailed_until`); `StakeTooLow` (the remaining stake, after slashing,
 /// is below `min_stake`).
-pub(crate) fn unjail(
-    ctx: &mut NativeContext<'_, '_>,
-    params: &NativeParams,
-) -> vmhost::Result<NativeResult> {
+pub(crate) fn unjail(ctx: &mut NativeContext<'_, '_>, params: &NativeParams) -> vmhost::Result<NativeResult> {
     let addr = ctx.sender;
     let mut record = tri!(load_and_release(ctx)?);
     ensure!(record.jailed, ErrorCode::NotJailed);
-    ensure!(
-        ctx.block.height >= record.jailed_until,
-        ErrorCode::StillJailed
-    );
+    ensure!(ctx.block.height >= record.jailed_until, ErrorCode::StillJailed);
     ensure!(record.stake >= params.min_stake, ErrorCode::StakeTooLow);
     record.jailed = false;
     ctx.put_record(keys::validator(&addr), &record)?;

@@ -9,12 +9,12 @@ use vmhost::{Chain, ExecConfig, VmRegistry};
 pub(crate) use vmhost::NativeHandler;
 pub(crate) use vmhost_abi::gas::{NATIVE_SYSTEM_GAS, NATIVE_TRANSFER_GAS};
 pub(crate) use vmhost_abi::{
-    keys, AccountRecord, Address, ErrorCode, Event, MultisigRecord, NativeTx, Receipt,
-    ReceiptStatus, Transaction, TxKind, UnbondingEntry, ValidatorRecord,
+    keys, AccountRecord, Address, ErrorCode, Event, MultisigRecord, NativeTx, Receipt, ReceiptStatus, Transaction,
+    TxKind, UnbondingEntry, ValidatorRecord,
 };
 pub(crate) use vmhost_native::events::{
-    self, MultisigCreated, MultisigSpent, NativeEvent, UnbondingReleased, ValidatorKeyRotated,
-    ValidatorRegistered, ValidatorSlashed, ValidatorUnbonded, ValidatorUnjailed,
+    self, MultisigCreated, MultisigSpent, NativeEvent, UnbondingReleased, ValidatorKeyRotated, ValidatorRegistered,
+    ValidatorSlashed, ValidatorUnbonded, ValidatorUnjailed,
 };
 pub(crate) use vmhost_native::{multisig_address, NativeParams, NativePlugin};
 
@@ -52,38 +52,20 @@ impl Harness {
 
     pub(crate) fn with_genesis(params: NativeParams, genesis: &[(Address, u128)]) -> Self {
         let mut registry = VmRegistry::new();
-        registry
-            .register_native(Arc::new(NativePlugin::new(params)))
-            .expect("register plugin");
-        let mut chain = Chain::open(Arc::new(MemStore::new()), registry, ExecConfig::default())
-            .expect("open chain");
+        registry.register_native(Arc::new(NativePlugin::new(params))).expect("register plugin");
+        let mut chain = Chain::open(Arc::new(MemStore::new()), registry, ExecConfig::default()).expect("open chain");
         chain.genesis(genesis).expect("genesis");
-        Self {
-            chain,
-            wave: 0,
-            base_fee: 1,
-            nonces: BTreeMap::new(),
-        }
+        Self { chain, wave: 0, base_fee: 1, nonces: BTreeMap::new() }
     }
 
     /// A native transaction with the next nonce and exactly its intrinsic gas as the limit.
     pub(crate) fn tx(&mut self, sender: Address, kind: NativeTx) -> Transaction {
         let chain = &self.chain;
-        let next = self
-            .nonces
-            .entry(sender)
-            .or_insert_with(|| chain.account(&sender).expect("account").nonce);
+        let next = self.nonces.entry(sender).or_insert_with(|| chain.account(&sender).expect("account").nonce);
         let nonce = *next;
         *next += 1;
         let gas_limit = NativePlugin::default().intrinsic_gas(&kind);
-        Transaction {
-            sender,
-            nonce,
-            gas_limit,
-            chain_id: 1,
-            access_list: None,
-            kind: TxKind::Native(kind),
-        }
+        Transaction { sender, nonce, gas_limit, chain_id: 1, access_list: None, kind: TxKind::Native(kind) }
     }
 
     /// Executes `txs` as one wave at `height`.
@@ -92,10 +74,7 @@ impl Harness {
         let mut block = vmhost::testing::block(self.wave);
         block.height = height;
         block.base_fee = self.base_fee;
-        let out = self
-            .chain
-            .execute_wave(&block, &txs)
-            .expect("wave must not halt");
+        let out = self.chain.execute_wave(&block, &txs).expect("wave must not halt");
         self.nonces.clear();
         assert_eq!(out.receipts.len(), txs.len());
         out.receipts
@@ -116,33 +95,20 @@ impl Harness {
     }
 
     pub(crate) fn validator(&self, a: &Address) -> Option<ValidatorRecord> {
-        self.chain
-            .read_record(&keys::validator(a))
-            .expect("validator record")
+        self.chain.read_record(&keys::validator(a)).expect("validator record")
     }
 
     pub(crate) fn multisig(&self, a: &Address) -> Option<MultisigRecord> {
-        self.chain
-            .read_record(&keys::multisig(a))
-            .expect("multisig record")
+        self.chain.read_record(&keys::multisig(a)).expect("multisig record")
     }
 
     pub(crate) fn key_owner(&self, k: &[u8]) -> Option<Address> {
-        self.chain
-            .read_record(&keys::consensus_key(k))
-            .expect("key binding")
+        self.chain.read_record(&keys::consensus_key(k)).expect("key binding")
     }
 
     /// Registers `v` with `stake` and `k` at `height`, asserting success.
     pub(crate) fn register(&mut self, height: u64, v: Address, stake: u128, k: Vec<u8>) {
-        let r = self.exec(
-            height,
-            v,
-            NativeTx::ValidatorRegister {
-                stake,
-                consensus_key: k,
-            },
-        );
+        let r = self.exec(height, v, NativeTx::ValidatorRegister { stake, consensus_key: k });
         expect_ok(&r, NATIVE_SYSTEM_GAS);
     }
 
@@ -150,43 +116,39 @@ impl Harness {
         self.exec(
             height,
             Address::SYSTEM,
-            NativeTx::Slashing {
-                validator: v,
-                evidence: [evidence; 32],
-                fraction_bps: bps,
-            },
+            NativeTx::Slashing { validator: v, evidence: [evidence; 32], fraction_bps: bps },
         )
     }
 }
 
+/// A successful system slashing: intrinsic gas reported, no fee (system transactions are exempt).
+pub(crate) fn expect_slash_ok(r: &Receipt) {
+    assert_eq!((r.status, r.code), (ReceiptStatus::Success, ErrorCode::Ok), "receipt {r:?}");
+    assert_eq!((r.gas_used, r.fee_paid), (NATIVE_SYSTEM_GAS, 0));
+}
+
+/// A failed system slashing: `Failed` with `code`, intrinsic gas reported, no fee, no events.
+pub(crate) fn expect_slash_fail(r: &Receipt, code: ErrorCode) {
+    assert_eq!((r.status, r.code), (ReceiptStatus::Failed, code), "receipt {r:?}");
+    assert_eq!((r.gas_used, r.fee_paid), (NATIVE_SYSTEM_GAS, 0));
+    assert!(r.events.is_empty());
+}
+
 pub(crate) fn expect_ok(r: &Receipt, gas: u64) {
-    assert_eq!(
-        (r.status, r.code),
-        (ReceiptStatus::Success, ErrorCode::Ok),
-        "receipt {r:?}"
-    );
+    assert_eq!((r.status, r.code), (ReceiptStatus::Success, ErrorCode::Ok), "receipt {r:?}");
     assert_eq!(r.gas_used, gas);
     assert_eq!(r.fee_paid, u128::from(gas));
 }
 
-/// A consensus failure: the status the host maps `code` to, the intrinsic gas charged at base
-/// fee 1, no events.
+/// A consensus failure: status `Failed` with `code`, the intrinsic gas charged at base fee 1,
+/// no events.
 pub(crate) fn expect_fail(r: &Receipt, code: ErrorCode, gas: u64) {
-    let status = if code.is_host_error() {
-        ReceiptStatus::Trapped
-    } else {
-        ReceiptStatus::Failed
-    };
-    assert_eq!((r.status, r.code), (status, code), "receipt {r:?}");
+    assert_eq!((r.status, r.code), (ReceiptStatus::Failed, code), "receipt {r:?}");
     assert_eq!(r.gas_used, gas);
     assert_eq!(r.fee_paid, u128::from(gas));
     assert!(r.events.is_empty());
 }
 
 pub(crate) fn event<E: NativeEvent>(data: &E) -> Event {
-    Event {
-        contract: Address::SYSTEM,
-        topic: E::topic(),
-        data: borsh::to_vec(data).expect("encode"),
-    }
+    Event { contract: Address::SYSTEM, topic: E::topic(), data: borsh::to_vec(data).expect("encode") }
 }

@@ -8,33 +8,15 @@ use crate::harness::*;
 fn intrinsic_gas_transfer_fixed_and_every_other_tx_system_cost() {
     let p = NativePlugin::default();
     let a = addr(1);
-    assert_eq!(
-        p.intrinsic_gas(&NativeTx::Transfer { to: a, amount: 1 }),
-        NATIVE_TRANSFER_GAS
-    );
+    assert_eq!(p.intrinsic_gas(&NativeTx::Transfer { to: a, amount: 1 }), NATIVE_TRANSFER_GAS);
     let others = [
-        NativeTx::ValidatorRegister {
-            stake: 1,
-            consensus_key: key(1),
-        },
+        NativeTx::ValidatorRegister { stake: 1, consensus_key: key(1) },
         NativeTx::ValidatorUnbond { amount: 1 },
         NativeTx::ValidatorRotateKey { new_key: key(1) },
         NativeTx::ValidatorUnjail,
-        NativeTx::MultisigCreate {
-            signers: vec![a],
-            threshold: 1,
-        },
-        NativeTx::MultisigSpend {
-            multisig: a,
-            to: a,
-            amount: 1,
-            approvals: vec![],
-        },
-        NativeTx::Slashing {
-            validator: a,
-            evidence: [0; 32],
-            fraction_bps: 1,
-        },
+        NativeTx::MultisigCreate { signers: vec![a], threshold: 1 },
+        NativeTx::MultisigSpend { multisig: a, to: a, amount: 1, approvals: vec![] },
+        NativeTx::Slashing { validator: a, evidence: [0; 32], fraction_bps: 1 },
     ];
     for tx in &others {
         assert_eq!(p.intrinsic_gas(tx), NATIVE_SYSTEM_GAS, "{tx:?}");
@@ -55,10 +37,7 @@ fn params_default_values_match_the_spec() {
 
 #[test]
 fn event_topics_are_blake3_of_the_event_name() {
-    assert_eq!(
-        ValidatorRegistered::topic(),
-        *blake3::hash(b"ValidatorRegistered").as_bytes()
-    );
+    assert_eq!(ValidatorRegistered::topic(), *blake3::hash(b"ValidatorRegistered").as_bytes());
     assert_eq!(events::topic("ValidatorSlashed"), ValidatorSlashed::topic());
 }
 
@@ -68,43 +47,19 @@ fn event_topics_are_blake3_of_the_event_name() {
 fn params_custom_values_apply_to_handlers() {
     let (v, a, b, c) = (addr(1), addr(2), addr(3), addr(4));
     let mut params = NativeParams::default();
-    params
-        .min_stake(50)
-        .unbonding_period(10)
-        .key_len(4, 8)
-        .max_signers(2);
+    params.min_stake(50).unbonding_period(10).key_len(4, 8).max_signers(2);
     let mut h = Harness::with(params, &[v, a]);
     h.register(1, v, 50, vec![1; 8]);
     expect_fail(
-        &h.exec(
-            2,
-            a,
-            NativeTx::ValidatorRegister {
-                stake: 50,
-                consensus_key: vec![2; 9],
-            },
-        ),
+        &h.exec(2, a, NativeTx::ValidatorRegister { stake: 50, consensus_key: vec![2; 9] }),
         ErrorCode::BadKey,
         NATIVE_SYSTEM_GAS,
     );
     let r = h.exec(3, v, NativeTx::ValidatorUnbond { amount: 50 });
     expect_ok(&r, NATIVE_SYSTEM_GAS);
-    assert_eq!(
-        h.validator(&v).map(|r| r.unbonding),
-        Some(vec![UnbondingEntry {
-            amount: 50,
-            release_height: 13
-        }])
-    );
+    assert_eq!(h.validator(&v).map(|r| r.unbonding), Some(vec![UnbondingEntry { amount: 50, release_height: 13 }]));
     expect_fail(
-        &h.exec(
-            4,
-            a,
-            NativeTx::MultisigCreate {
-                signers: vec![a, b, c],
-                threshold: 1,
-            },
-        ),
+        &h.exec(4, a, NativeTx::MultisigCreate { signers: vec![a, b, c], threshold: 1 }),
         ErrorCode::BadMultisigConfig,
         NATIVE_SYSTEM_GAS,
     );

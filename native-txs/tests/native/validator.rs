@@ -8,14 +8,7 @@ use crate::harness::*;
 fn validator_register_valid_bonds_stake_binds_key_and_emits_event() {
     let v = addr(1);
     let mut h = Harness::new(&[v]);
-    let r = h.exec(
-        1,
-        v,
-        NativeTx::ValidatorRegister {
-            stake: 5_000,
-            consensus_key: key(7),
-        },
-    );
+    let r = h.exec(1, v, NativeTx::ValidatorRegister { stake: 5_000, consensus_key: key(7) });
     expect_ok(&r, NATIVE_SYSTEM_GAS);
     let expected = Event {
         contract: Address::SYSTEM,
@@ -35,13 +28,7 @@ fn validator_register_valid_bonds_stake_binds_key_and_emits_event() {
         })
     );
     assert_eq!(h.key_owner(&key(7)), Some(v));
-    assert_eq!(
-        h.account(&v),
-        AccountRecord {
-            balance: FUNDS - 5_000 - SYS_FEE,
-            nonce: 1
-        }
-    );
+    assert_eq!(h.account(&v), AccountRecord { balance: FUNDS - 5_000 - SYS_FEE, nonce: 1 });
 }
 
 #[test]
@@ -49,14 +36,7 @@ fn validator_register_twice_fails_validator_exists() {
     let v = addr(1);
     let mut h = Harness::new(&[v]);
     h.register(1, v, 5_000, key(7));
-    let r = h.exec(
-        2,
-        v,
-        NativeTx::ValidatorRegister {
-            stake: 5_000,
-            consensus_key: key(8),
-        },
-    );
+    let r = h.exec(2, v, NativeTx::ValidatorRegister { stake: 5_000, consensus_key: key(8) });
     expect_fail(&r, ErrorCode::ValidatorExists, NATIVE_SYSTEM_GAS);
     assert_eq!(h.validator(&v).map(|r| r.stake), Some(5_000));
     assert_eq!(h.key_owner(&key(8)), None);
@@ -67,24 +47,11 @@ fn validator_register_twice_fails_validator_exists() {
 fn validator_register_stake_below_min_fails_stake_too_low() {
     let (v, w) = (addr(1), addr(2));
     let mut h = Harness::new(&[v, w]);
-    let r = h.exec(
-        1,
-        v,
-        NativeTx::ValidatorRegister {
-            stake: 999,
-            consensus_key: key(7),
-        },
-    );
+    let r = h.exec(1, v, NativeTx::ValidatorRegister { stake: 999, consensus_key: key(7) });
     expect_fail(&r, ErrorCode::StakeTooLow, NATIVE_SYSTEM_GAS);
     assert_eq!(h.validator(&v), None);
     assert_eq!(h.key_owner(&key(7)), None);
-    assert_eq!(
-        h.account(&v),
-        AccountRecord {
-            balance: FUNDS - SYS_FEE,
-            nonce: 1
-        }
-    );
+    assert_eq!(h.account(&v), AccountRecord { balance: FUNDS - SYS_FEE, nonce: 1 });
     h.register(2, w, 1_000, key(8));
 }
 
@@ -93,14 +60,7 @@ fn validator_register_key_length_outside_range_fails_bad_key() {
     let vs: Vec<Address> = (1..=4).map(addr).collect();
     let mut h = Harness::new(&vs);
     for (v, len) in [(vs[0], 31usize), (vs[1], 2049)] {
-        let r = h.exec(
-            1,
-            v,
-            NativeTx::ValidatorRegister {
-                stake: 5_000,
-                consensus_key: vec![9; len],
-            },
-        );
+        let r = h.exec(1, v, NativeTx::ValidatorRegister { stake: 5_000, consensus_key: vec![9; len] });
         expect_fail(&r, ErrorCode::BadKey, NATIVE_SYSTEM_GAS);
         assert_eq!(h.validator(&v), None);
     }
@@ -114,14 +74,7 @@ fn validator_register_key_bound_to_other_validator_fails_bad_key() {
     let (v, w) = (addr(1), addr(2));
     let mut h = Harness::new(&[v, w]);
     h.register(1, v, 5_000, key(7));
-    let r = h.exec(
-        2,
-        w,
-        NativeTx::ValidatorRegister {
-            stake: 5_000,
-            consensus_key: key(7),
-        },
-    );
+    let r = h.exec(2, w, NativeTx::ValidatorRegister { stake: 5_000, consensus_key: key(7) });
     expect_fail(&r, ErrorCode::BadKey, NATIVE_SYSTEM_GAS);
     assert_eq!(h.validator(&w), None);
     assert_eq!(h.key_owner(&key(7)), Some(v));
@@ -131,35 +84,15 @@ fn validator_register_key_bound_to_other_validator_fails_bad_key() {
 fn validator_register_stake_above_spendable_balance_fails_insufficient_balance() {
     let v = addr(1);
     let mut h = Harness::new(&[v]);
-    let r = h.exec(
-        1,
-        v,
-        NativeTx::ValidatorRegister {
-            stake: FUNDS + 1,
-            consensus_key: key(7),
-        },
-    );
+    let r = h.exec(1, v, NativeTx::ValidatorRegister { stake: FUNDS + 1, consensus_key: key(7) });
     expect_fail(&r, ErrorCode::InsufficientBalance, NATIVE_SYSTEM_GAS);
     // Balance now FUNDS - fee; bonding all of it would leave nothing for this tx's fee.
     let left = FUNDS - SYS_FEE;
-    let r = h.exec(
-        2,
-        v,
-        NativeTx::ValidatorRegister {
-            stake: left - SYS_FEE + 1,
-            consensus_key: key(7),
-        },
-    );
+    let r = h.exec(2, v, NativeTx::ValidatorRegister { stake: left - SYS_FEE + 1, consensus_key: key(7) });
     expect_fail(&r, ErrorCode::InsufficientBalance, NATIVE_SYSTEM_GAS);
     assert_eq!(h.validator(&v), None);
     assert_eq!(h.key_owner(&key(7)), None);
-    assert_eq!(
-        h.account(&v),
-        AccountRecord {
-            balance: FUNDS - 2 * SYS_FEE,
-            nonce: 2
-        }
-    );
+    assert_eq!(h.account(&v), AccountRecord { balance: FUNDS - 2 * SYS_FEE, nonce: 2 });
     // Exactly balance - fee bonds everything.
     h.register(3, v, FUNDS - 3 * SYS_FEE, key(7));
     assert_eq!(h.balance(&v), 0);
@@ -176,10 +109,7 @@ fn validator_rotate_key_valid_rebinds_key_and_frees_old_key() {
     expect_ok(&r, NATIVE_SYSTEM_GAS);
     assert_eq!(
         r.events,
-        vec![event(&ValidatorKeyRotated {
-            validator: v,
-            key_hash: *blake3::hash(&key(8)).as_bytes()
-        })]
+        vec![event(&ValidatorKeyRotated { validator: v, key_hash: *blake3::hash(&key(8)).as_bytes() })]
     );
     assert_eq!(h.validator(&v).map(|r| r.consensus_key), Some(key(8)));
     assert_eq!(h.key_owner(&key(8)), Some(v));
@@ -204,13 +134,7 @@ fn validator_rotate_key_length_outside_range_fails_bad_key() {
     let mut h = Harness::new(&[v]);
     h.register(1, v, 5_000, key(7));
     for len in [0usize, 31, 2049] {
-        let r = h.exec(
-            2 + len as u64,
-            v,
-            NativeTx::ValidatorRotateKey {
-                new_key: vec![3; len],
-            },
-        );
+        let r = h.exec(2 + len as u64, v, NativeTx::ValidatorRotateKey { new_key: vec![3; len] });
         expect_fail(&r, ErrorCode::BadKey, NATIVE_SYSTEM_GAS);
     }
     assert_eq!(h.validator(&v).map(|r| r.consensus_key), Some(key(7)));
@@ -240,7 +164,7 @@ fn validator_unjail_at_jailed_until_clears_jail_and_not_before() {
     let v = addr(1);
     let mut h = Harness::new(&[v]);
     h.register(1, v, 5_000, key(7));
-    expect_ok(&h.slash(100, v, 1, 100), NATIVE_SYSTEM_GAS);
+    expect_slash_ok(&h.slash(100, v, 1, 100));
     let rec = h.validator(&v).expect("record");
     assert!(rec.jailed);
     assert_eq!(rec.jailed_until, 150);
@@ -277,7 +201,7 @@ fn validator_unjail_stake_below_min_after_slash_fails_stake_too_low() {
     let v = addr(1);
     let mut h = Harness::new(&[v]);
     h.register(1, v, 1_000, key(7));
-    expect_ok(&h.slash(10, v, 1, 1_000), NATIVE_SYSTEM_GAS); // 10%: stake 900
+    expect_slash_ok(&h.slash(10, v, 1, 1_000)); // 10%: stake 900
     let r = h.exec(60, v, NativeTx::ValidatorUnjail);
     expect_fail(&r, ErrorCode::StakeTooLow, NATIVE_SYSTEM_GAS);
     let rec = h.validator(&v).expect("record");
