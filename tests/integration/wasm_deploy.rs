@@ -81,3 +81,14 @@ fn malformed_and_oversized_modules_are_rejected_with_typed_codes() {
     body.push_str("))");
     rejected(&mut env, wat(&body), ErrorCode::LimitExceeded);
 }
+
+#[test]
+fn module_that_cannot_instantiate_is_rejected_at_deploy() {
+    let mut env = Env::new();
+    // A data segment past the end of its memory traps at every instantiation.
+    rejected(
+        &mut env,
+        wat(r#"(module (memory (export "memory") 1) (data (i32.const 65535) "ab"))"#),
+        ErrorCode::CompileFailed,
+    );
+}

@@ -1,5 +1,6 @@
 //! `vmhost`: run a demo chain, deploy and call contracts, inspect state, benchmark backends.
 
+mod bench;
 mod chain;
 mod demo;
 mod inspect;
@@ -71,6 +72,12 @@ enum Cmd {
     },
     /// Print the ABI reference generated from the table (docs/abi-v1.md).
     AbiDoc,
+    /// Quick throughput comparison: native Transfer vs wasm token transfer vs empty wasm call.
+    Bench {
+        /// Transactions per wave.
+        #[arg(long, default_value_t = 2_000)]
+        txs: u64,
+    },
 }
 
 fn main() -> Result<()> {
@@ -87,6 +94,7 @@ fn main() -> Result<()> {
             chain::call_cmd(&cfg, &contract, &entry, &input, sender, gas)
         }
         Cmd::Inspect { what } => inspect::run(&cfg, what),
+        Cmd::Bench { txs } => bench::run(&cfg, txs),
         Cmd::AbiDoc => {
             print!("{}", vmhost_abi::docs::render_markdown());
             Ok(())

@@ -179,6 +179,33 @@ fn unframe(artifact: &[u8]) -> Result<&[u8], VmError> {
     Ok(payload)
 }
 
+impl WasmtimeVm {
+    /// Instantiates a freshly compiled module once, without running anything (contracts have no
+    /// start function). A module that cannot be instantiated under this backend's limits (data
+    /// out of bounds, memory or instance size over the pool's limits) is rejected at deploy,
+    /// so a call can never fail for a reason that is the code's fault but looks like ours.
+    fn trial_instantiate(&self, module: &wasmtime::Module) -> Result<(), PrepareError> {
+        let reject = |e: wasmtime::Error| PrepareError::Rejected {
+            code: ErrorCode::CompileFailed,
+            message: format!("module cannot be instantiated: {e:#}"),
+        };
+        let pre = self.shared.linker.instantiate_pre(module).map_err(reject)?;
+        let data = StoreData {
+            host: None,
+            memory: None,
+            gas: None,
+            limiter: MemoryLimiter { limit: self.shared.cfg.memory_limit },
+        };
+        let mut store = Store::new(&self.shared.engine, data);
+        store.limiter(|d| &mut d.limiter);
+        store.set_epoch_deadline(self.shared.deadline_ticks);
+        if self.shared.cfg.metering == Metering::EngineFuel {
+            store.set_fuel(u64::MAX / 4).map_err(|e| PrepareError::Internal(format!("{e:#}")))?;
+        }
+        pre.instantiate(&mut store).map(|_| ()).map_err(reject)
+    }
+}
+
 impl Vm for WasmtimeVm {
     fn name(&self) -> &str {
         "wasmtime"
@@ -199,6 +226,7 @@ impl Vm for WasmtimeVm {
         };
         let module = wasmtime::Module::new(&self.shared.engine, &bytes)
             .map_err(|e| PrepareError::Rejected { code: ErrorCode::CompileFailed, message: format!("{e:#}") })?;
+        self.trial_instantiate(&module)?;
         let serialized = module.serialize().map_err(|e| PrepareError::Internal(format!("{e:#}")))?;
         Ok(frame(serialized))
     }
