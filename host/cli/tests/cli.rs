@@ -1,0 +1,67 @@
+//! The `vmhost` binary end to end: the README's main job, deploy/call/inspect, and bad input.
+
+use std::process::{Command, Output};
+
+fn vmhost(store: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vmhost")).arg("--store").arg(store).args(args).output().expect("run vmhost")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn demo_runs_and_resumes_on_the_same_store() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = vmhost(dir.path(), &["demo", "--transfers", "300"]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    for needle in ["counter (C)", "counter (WAT)", "token.transfer", "Reverted", "state root", "final state root"] {
+        assert!(text.contains(needle), "demo output lacks {needle:?}:\n{text}");
+    }
+    assert!(!text.contains("Trapped"), "{text}");
+    // Running again continues from the committed head (new wave ids, new contracts).
+    let again = vmhost(dir.path(), &["demo", "--transfers", "10"]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let head = stdout(&vmhost(dir.path(), &["inspect", "head"]));
+    assert!(head.contains("last wave    Some(6)"), "{head}");
+}
+
+#[test]
+fn deploy_call_and_inspect_a_contract() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let wasm = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/wasm/counter.wasm");
+    let out = vmhost(dir.path(), &["deploy", wasm]);
+    let text = stdout(&out);
+    assert!(out.status.success() && text.contains("Success"), "{text}");
+    let addr = text.split("address ").nth(1).and_then(|s| s.split_whitespace().next()).expect("address").to_string();
+    let out = vmhost(dir.path(), &["call", &addr, "increment"]);
+    assert!(stdout(&out).contains("return 0100000000000000"), "{}", stdout(&out));
+    let rec = stdout(&vmhost(dir.path(), &["inspect", "contract", &addr]));
+    assert!(rec.contains("type wasm"), "{rec}");
+    let acct = stdout(&vmhost(dir.path(), &["inspect", "account", "1"]));
+    assert!(acct.contains("nonce   2"), "{acct}");
+    let modules = stdout(&vmhost(dir.path(), &["inspect", "modules"]));
+    assert!(modules.contains("1 stored artifacts"), "{modules}");
+}
+
+#[test]
+fn bad_input_is_a_clear_error_not_a_panic() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for args in [
+        vec!["call", "not-hex", "get"],
+        vec!["call", "00", "get"],
+        vec!["deploy", "/nonexistent.wasm"],
+        vec!["inspect", "wave", "99"],
+    ] {
+        let out = vmhost(dir.path(), &args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("Error") && !err.contains("panicked"), "{args:?}: {err}");
+    }
+    // Garbage code is a failed deploy receipt (the gate), not an error.
+    let junk = dir.path().join("junk.wasm");
+    std::fs::write(&junk, b"\0asm\x01\0\0\0\xff").expect("write");
+    let out = vmhost(dir.path(), &["deploy", junk.to_str().expect("path")]);
+    assert!(out.status.success() && stdout(&out).contains("InvalidWasm"), "{}", stdout(&out));
+}
