@@ -73,16 +73,3 @@ pub fn deploy(sender: Address, nonce: u64, code: Vec<u8>) -> Transaction {
 pub fn call(sender: Address, nonce: u64, contract: Address, entry: &str, input: Vec<u8>) -> Transaction {
     vmhost::testing::tx(sender, nonce, TxKind::ContractCall { contract, entry: entry.into(), input, value: 0 })
 }
-
-/// Tracks nonces per sender so tests read naturally.
-#[derive(Debug, Default)]
-pub struct Nonces(std::collections::HashMap<Address, u64>);
-
-impl Nonces {
-    /// The next nonce of `a` (and bumps it).
-    pub fn next(&mut self, a: Address) -> u64 {
-        let n = self.0.entry(a).or_default();
-        *n += 1;
-        *n - 1
-    }
-}

@@ -5,6 +5,7 @@ mod contracts_build;
 mod host_state;
 mod mock_calls;
 mod wasm_cache;
+mod wasm_calls;
 mod wasm_deploy;
 mod wasm_examples;
 mod wasm_gas;

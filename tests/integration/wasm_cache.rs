@@ -67,7 +67,7 @@ fn upgraded_contract_never_runs_its_stale_module() {
     let mut env = Env::new();
     let c = env.deploy(example_wasm("counter"));
     assert!(env.call(2, c, "increment", vec![]).is_success());
-    let n = env.nonces.next(user(1));
+    let n = env.nonce(1);
     let upgrade = vmhost::testing::tx(user(1), n, TxKind::ContractUpgrade { contract: c, code: example_wat("traps") });
     let r = env.run(vec![upgrade]).remove(0);
     assert_eq!(r.status, ReceiptStatus::Success, "{r:?}");
@@ -75,7 +75,7 @@ fn upgraded_contract_never_runs_its_stale_module() {
     assert_eq!(env.call(2, c, "unreachable", vec![]).code, ErrorCode::Unreachable, "new code runs");
     assert_eq!(env.chain.contract(&c).expect("record").map(|r| r.code_version), Some(1));
     // Only the owner may upgrade.
-    let n = env.nonces.next(user(2));
+    let n = env.nonce(2);
     let hostile =
         vmhost::testing::tx(user(2), n, TxKind::ContractUpgrade { contract: c, code: example_wasm("counter") });
     assert_eq!(env.run(vec![hostile])[0].code, ErrorCode::NotOwner);

@@ -77,7 +77,7 @@ fn wall_clock_timeout_traps_with_timeout() {
     cfg.call_timeout(Duration::from_millis(30));
     let mut env = Env::with(cfg);
     let t = env.deploy(example_wat("traps"));
-    let n = env.nonces.next(vmhost_tests::user(2));
+    let n = env.nonce(2);
     let mut tx = vmhost_tests::call(vmhost_tests::user(2), n, t, "loop_forever", vec![]);
     tx.gas_limit = 1 << 38;
     let r = env.run(vec![tx]).remove(0);
