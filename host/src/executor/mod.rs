@@ -22,7 +22,8 @@ use crate::config::ExecConfig;
 use crate::error::{Error, Result};
 use crate::hostfns::{ChainServices, NoServices};
 use crate::registry::VmRegistry;
-use crate::state::{commit, Column, Store, WaveCache, WriteBatch};
+use crate::state::commit::{self, StateCommitment};
+use crate::state::{Column, Store, WaveCache, WriteBatch};
 
 pub use tx::intrinsic_gas;
 
@@ -60,10 +61,13 @@ pub struct ChainHead {
     pub last_wave: Option<u64>,
     /// Height of the last committed wave.
     pub height: u64,
-    /// Latest JMT version written (genesis is 0).
+    /// Number of the latest state commit (genesis is 0; a wave that changes no state does not
+    /// commit). Each JMT shard keeps its own version in `commitment`.
     pub jmt_version: Option<u64>,
-    /// State root after the last commit.
+    /// State root after the last commit (`commitment.root()`).
     pub state_root: [u8; 32],
+    /// The sharded JMT commitment behind `state_root`.
+    pub commitment: StateCommitment,
     /// Waves committed.
     pub waves: u64,
 }
@@ -118,13 +122,11 @@ impl Chain {
     ) -> Result<Self> {
         let head = match store.get(Column::Meta, HEAD_KEY)? {
             Some(bytes) => ChainHead::try_from_slice(&bytes).map_err(|e| Error::Corrupt(format!("chain head: {e}")))?,
-            None => ChainHead { state_root: commit::EMPTY_STATE_ROOT, ..ChainHead::default() },
+            None => ChainHead { state_root: StateCommitment::default().root(), ..ChainHead::default() },
         };
-        if let Some(v) = head.jmt_version {
-            let root = commit::state_root_at(&*store, v)?;
-            if root != head.state_root {
-                return Err(Error::Corrupt("JMT root does not match the chain head".into()));
-            }
+        head.commitment.verify(&*store)?;
+        if head.commitment.root() != head.state_root {
+            return Err(Error::Corrupt("state root does not match the shard roots".into()));
         }
         let modules = ModuleCache::new(config.module_cache_size);
         let env = Arc::new(Env { registry, modules, config, services, store: store.clone() });
@@ -158,8 +160,9 @@ impl Chain {
             diff.insert(keys::account(addr), Some(Arc::from(&crate::accounts::encode(&rec)[..])));
         }
         let mut batch = WriteBatch::new();
-        let root = commit::commit_state(&**self.env.store(), 0, &diff, &mut batch)?;
-        let head = ChainHead { jmt_version: Some(0), state_root: root, ..self.head.clone() };
+        let commitment = self.head.commitment.apply(&**self.env.store(), &diff, &mut batch)?;
+        let root = commitment.root();
+        let head = ChainHead { jmt_version: Some(0), state_root: root, commitment, ..self.head.clone() };
         batch.put(Column::Meta, HEAD_KEY, borsh::to_vec(&head).map_err(|e| Error::Internal(e.to_string()))?);
         self.env.store().write(batch)?;
         self.cache.discard();
@@ -237,12 +240,13 @@ impl Chain {
     fn commit_wave(&mut self, block: &BlockContext, receipts: Vec<Receipt>) -> Result<WaveOutput> {
         let diff = self.cache.dirty();
         let mut batch = WriteBatch::new();
-        let (version, state_root) = if diff.is_empty() {
-            (self.head.jmt_version, self.head.state_root)
+        let (version, commitment) = if diff.is_empty() {
+            (self.head.jmt_version, self.head.commitment.clone())
         } else {
             let v = self.head.jmt_version.map_or(0, |v| v + 1);
-            (Some(v), commit::commit_state(&**self.env.store(), v, &diff, &mut batch)?)
+            (Some(v), self.head.commitment.apply(&**self.env.store(), &diff, &mut batch)?)
         };
+        let state_root = commitment.root();
         let events: Vec<&vmhost_abi::Event> = receipts.iter().flat_map(|r| r.events.iter()).collect();
         let record = WaveRecord {
             wave_id: block.wave_id,
@@ -265,6 +269,7 @@ impl Chain {
             height: block.height,
             jmt_version: version,
             state_root,
+            commitment,
             waves: self.head.waves + 1,
         };
         batch.put(Column::Meta, HEAD_KEY, borsh::to_vec(&head).map_err(enc)?);
@@ -312,10 +317,7 @@ impl Chain {
 
     /// A state value as committed in the JMT at the head (proof-backed path).
     pub fn jmt_get(&self, key: &StateKey) -> Result<Option<Vec<u8>>> {
-        match self.head.jmt_version {
-            Some(v) => commit::jmt_get(&**self.env.store(), key, v),
-            None => Ok(None),
-        }
+        self.head.commitment.get(&**self.env.store(), key)
     }
 
     /// A committed wave's record.

@@ -4,9 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Sha256Jmt, Version};
-use sha2::Sha256;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 use vmhost_abi::{Event, Receipt, StateKey};
 
 use super::cache::Value;
@@ -16,10 +18,7 @@ use crate::error::{Error, Result};
 /// Size of the events bloom in bytes (2048 bits).
 pub const BLOOM_BYTES: usize = 256;
 
-/// The root of an empty JMT.
-pub const EMPTY_STATE_ROOT: [u8; 32] = Sha256Jmt::<'static, NoReader>::EMPTY_ROOT.0;
-
-/// A reader with no nodes (only used to name the empty root).
+/// A reader with no nodes (only used to name the empty shard root).
 #[derive(Debug)]
 pub struct NoReader;
 
@@ -35,16 +34,23 @@ impl TreeReader for NoReader {
     }
 }
 
-/// Reads JMT nodes and versioned values from a [`Store`].
+/// Reads one shard's JMT nodes and versioned values from a [`Store`].
 pub struct StoreTreeReader<'a> {
     store: &'a dyn Store,
+    shard: u8,
 }
 
 impl<'a> StoreTreeReader<'a> {
-    /// A reader over `store`.
-    pub fn new(store: &'a dyn Store) -> Self {
-        Self { store }
+    /// A reader of shard `shard` over `store`.
+    pub fn new(store: &'a dyn Store, shard: u8) -> Self {
+        Self { store, shard }
     }
+}
+
+fn node_key_bytes(shard: u8, node_key: &NodeKey) -> std::io::Result<Vec<u8>> {
+    let mut k = vec![shard];
+    borsh::to_writer(&mut k, node_key)?;
+    Ok(k)
 }
 
 fn jmt_value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
@@ -56,7 +62,7 @@ fn jmt_value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
 
 impl TreeReader for StoreTreeReader<'_> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let key = borsh::to_vec(node_key)?;
+        let key = node_key_bytes(self.shard, node_key)?;
         match self.store.get(Column::JmtNodes, &key)? {
             Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
             None => Ok(None),
@@ -88,54 +94,132 @@ pub fn key_hash(key: &StateKey) -> KeyHash {
     KeyHash::with::<Sha256>(key.0)
 }
 
-/// Applies a wave's state diff at JMT `version`: adds the JMT nodes, versioned values and the
-/// latest state values to `batch` and returns the new root. An empty diff changes nothing.
-pub fn commit_state(
-    store: &dyn Store,
-    version: Version,
-    diff: &BTreeMap<StateKey, Value>,
-    batch: &mut WriteBatch,
-) -> Result<[u8; 32]> {
-    let reader = StoreTreeReader::new(store);
-    let tree = Sha256Jmt::new(&reader);
-    let value_set: Vec<(KeyHash, Option<OwnedValue>)> =
-        diff.iter().map(|(k, v)| (key_hash(k), v.as_ref().map(|v| v.to_vec()))).collect();
-    let (root, update) = tree.put_value_set(value_set, version)?;
-    for (node_key, node) in update.node_batch.nodes() {
-        batch.put(Column::JmtNodes, borsh::to_vec(node_key).map_err(io)?, borsh::to_vec(node).map_err(io)?);
+/// Number of JMT shards (first nibble of the key hash).
+pub const SHARDS: usize = 16;
+
+/// Domain tag of the state root over the shard roots.
+const STATE_ROOT_DOMAIN: &[u8] = b"vmhost/v1/state-root";
+
+/// The shard of a key hash: its first nibble.
+pub fn shard_of(key_hash: &KeyHash) -> usize {
+    (key_hash.0[0] >> 4) as usize
+}
+
+/// The state commitment: sixteen Jellyfish Merkle Trees, one per first nibble of the key hash,
+/// each with its own version counter, updated in parallel. The state root is
+/// `SHA-256("vmhost/v1/state-root" ‖ root_0 ‖ … ‖ root_15)`; a proof of a key is the shard's JMT
+/// proof plus the sixteen shard roots.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct StateCommitment {
+    /// Latest JMT version of each shard (`None`: never written).
+    pub versions: [Option<Version>; SHARDS],
+    /// Root of each shard.
+    pub roots: [[u8; 32]; SHARDS],
+}
+
+impl Default for StateCommitment {
+    fn default() -> Self {
+        Self { versions: [None; SHARDS], roots: [EMPTY_SHARD_ROOT; SHARDS] }
     }
-    for ((ver, kh), value) in update.node_batch.values() {
-        let stored = match value {
-            Some(v) => {
-                let mut s = Vec::with_capacity(v.len() + 1);
-                s.push(1);
-                s.extend_from_slice(v);
-                s
+}
+
+/// Root of an empty shard.
+pub const EMPTY_SHARD_ROOT: [u8; 32] = Sha256Jmt::<'static, NoReader>::EMPTY_ROOT.0;
+
+impl StateCommitment {
+    /// The state root.
+    pub fn root(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(STATE_ROOT_DOMAIN);
+        for r in &self.roots {
+            h.update(r);
+        }
+        h.finalize().into()
+    }
+
+    /// Applies a wave's state diff: each touched shard gets its next version, computed in
+    /// parallel; JMT nodes, versioned values and the latest state values go into `batch`.
+    /// Returns the new commitment (the caller persists it with the batch).
+    pub fn apply(
+        &self,
+        store: &dyn Store,
+        diff: &BTreeMap<StateKey, Value>,
+        batch: &mut WriteBatch,
+    ) -> Result<StateCommitment> {
+        let mut per_shard: Vec<Vec<(KeyHash, Option<OwnedValue>)>> = vec![Vec::new(); SHARDS];
+        for (k, v) in diff {
+            let kh = key_hash(k);
+            per_shard[shard_of(&kh)].push((kh, v.as_ref().map(|v| v.to_vec())));
+        }
+        let updates: Vec<(usize, Version, jmt::RootHash, jmt::storage::TreeUpdateBatch)> = per_shard
+            .into_par_iter()
+            .enumerate()
+            .filter(|(_, set)| !set.is_empty())
+            .map(|(shard, set)| {
+                let version = self.versions[shard].map_or(0, |v| v + 1);
+                let reader = StoreTreeReader::new(store, shard as u8);
+                let (root, update) = Sha256Jmt::new(&reader).put_value_set(set, version)?;
+                Ok((shard, version, root, update))
+            })
+            .collect::<Result<_>>()?;
+        let mut next = self.clone();
+        for (shard, version, root, update) in updates {
+            next.versions[shard] = Some(version);
+            next.roots[shard] = root.0;
+            for (node_key, node) in update.node_batch.nodes() {
+                batch.put(
+                    Column::JmtNodes,
+                    node_key_bytes(shard as u8, node_key).map_err(io)?,
+                    borsh::to_vec(node).map_err(io)?,
+                );
             }
-            None => vec![0],
-        };
-        batch.put(Column::JmtValues, jmt_value_key(kh, *ver), stored);
+            for ((ver, kh), value) in update.node_batch.values() {
+                let stored = match value {
+                    Some(v) => {
+                        let mut s = Vec::with_capacity(v.len() + 1);
+                        s.push(1);
+                        s.extend_from_slice(v);
+                        s
+                    }
+                    None => vec![0],
+                };
+                batch.put(Column::JmtValues, jmt_value_key(kh, *ver), stored);
+            }
+        }
+        for (k, v) in diff {
+            match v {
+                Some(v) => batch.put(Column::State, k.0.to_vec(), v.to_vec()),
+                None => batch.delete(Column::State, k.0.to_vec()),
+            }
+        }
+        Ok(next)
     }
-    for (k, v) in diff {
-        match v {
-            Some(v) => batch.put(Column::State, k.0.to_vec(), v.to_vec()),
-            None => batch.delete(Column::State, k.0.to_vec()),
+
+    /// Checks every shard root against the nodes in the store (on open).
+    pub fn verify(&self, store: &dyn Store) -> Result<()> {
+        for (shard, version) in self.versions.iter().enumerate() {
+            let expected = self.roots[shard];
+            let found = match version {
+                Some(v) => Sha256Jmt::new(&StoreTreeReader::new(store, shard as u8)).get_root_hash(*v)?.0,
+                None => EMPTY_SHARD_ROOT,
+            };
+            if found != expected {
+                return Err(Error::Corrupt(format!("JMT shard {shard} root does not match the chain head")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a value as committed in the JMT (the proof-backed path; execution reads the
+    /// `state` column).
+    pub fn get(&self, store: &dyn Store, key: &StateKey) -> Result<Option<Vec<u8>>> {
+        let kh = key_hash(key);
+        let shard = shard_of(&kh);
+        match self.versions[shard] {
+            Some(v) => Ok(Sha256Jmt::new(&StoreTreeReader::new(store, shard as u8)).get(kh, v)?),
+            None => Ok(None),
         }
     }
-    Ok(root.0)
-}
-
-/// The JMT root at `version`, read back from the store.
-pub fn state_root_at(store: &dyn Store, version: Version) -> Result<[u8; 32]> {
-    let reader = StoreTreeReader::new(store);
-    Ok(Sha256Jmt::new(&reader).get_root_hash(version)?.0)
-}
-
-/// Reads a state value as committed in the JMT at `version` (proof-backed path; the execution
-/// path reads the `state` column).
-pub fn jmt_get(store: &dyn Store, key: &StateKey, version: Version) -> Result<Option<Vec<u8>>> {
-    let reader = StoreTreeReader::new(store);
-    Ok(Sha256Jmt::new(&reader).get(key_hash(key), version)?)
 }
 
 fn io(e: std::io::Error) -> Error {
@@ -230,6 +314,58 @@ mod tests {
         assert_eq!(merkle_root(&[a]), a);
         assert_ne!(merkle_root(&[a, b]), merkle_root(&[b, a]));
         assert_eq!(merkle_root(&[]), [0; 32]);
+    }
+
+    fn diff(keys: std::ops::Range<u8>, tag: u8) -> BTreeMap<StateKey, Value> {
+        keys.map(|i| (StateKey([i; 32]), Some(std::sync::Arc::from(&[tag, i][..])))).collect()
+    }
+
+    #[test]
+    fn sharded_commitment_versions_only_touched_shards_and_reads_back() {
+        let store = crate::state::MemStore::new();
+        let empty = StateCommitment::default();
+        let mut batch = WriteBatch::new();
+        let c1 = empty.apply(&store, &diff(0..64, 1), &mut batch).unwrap();
+        store.write(batch).unwrap();
+        assert_ne!(c1.root(), empty.root());
+        let touched = c1.versions.iter().filter(|v| v.is_some()).count();
+        assert!(touched > 8, "64 keys spread over the shards: {touched}");
+        c1.verify(&store).unwrap();
+        assert_eq!(c1.get(&store, &StateKey([5; 32])).unwrap(), Some(vec![1, 5]));
+        assert_eq!(c1.get(&store, &StateKey([200; 32])).unwrap(), None);
+
+        // One key: only its shard moves to the next version.
+        let one = diff(5..6, 2);
+        let shard = shard_of(&key_hash(&StateKey([5; 32])));
+        let mut batch = WriteBatch::new();
+        let c2 = c1.apply(&store, &one, &mut batch).unwrap();
+        store.write(batch).unwrap();
+        for s in 0..SHARDS {
+            if s == shard {
+                assert_eq!(c2.versions[s], c1.versions[s].map(|v| v + 1));
+            } else {
+                assert_eq!((c2.versions[s], c2.roots[s]), (c1.versions[s], c1.roots[s]));
+            }
+        }
+        assert_eq!(c2.get(&store, &StateKey([5; 32])).unwrap(), Some(vec![2, 5]));
+        c2.verify(&store).unwrap();
+
+        let mut forged = c2.clone();
+        forged.roots[shard] = [9; 32];
+        assert!(matches!(forged.verify(&store), Err(Error::Corrupt(_))));
+    }
+
+    #[test]
+    fn sharded_commitment_root_depends_only_on_content() {
+        let (a, b) = (crate::state::MemStore::new(), crate::state::MemStore::new());
+        let (mut ba, mut bb) = (WriteBatch::new(), WriteBatch::new());
+        // Same final content reached in one step or two.
+        let one = StateCommitment::default().apply(&a, &diff(0..32, 1), &mut ba).unwrap();
+        let first = StateCommitment::default().apply(&b, &diff(0..16, 1), &mut bb).unwrap();
+        b.write(bb).unwrap();
+        let mut bb = WriteBatch::new();
+        let two = first.apply(&b, &diff(16..32, 1), &mut bb).unwrap();
+        assert_eq!(one.root(), two.root());
     }
 
     #[test]
