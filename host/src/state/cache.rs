@@ -18,13 +18,17 @@ pub type Value = Option<Arc<[u8]>>;
 
 #[derive(Clone, Debug)]
 struct Entry {
-    value: Value,
+    /// The value as committed in the store; `None` when never read (a blind write).
+    committed: Option<Value>,
+    /// The value the wave sees.
+    current: Value,
+    /// Written by a committed transaction of this wave.
     dirty: bool,
 }
 
 /// Shared per-wave state cache.
 pub struct WaveCache {
-    map: DashMap<StateKey, Entry>,
+    map: DashMap<StateKey, Entry, foldhash::fast::RandomState>,
     store: Arc<dyn Store>,
 }
 
@@ -37,7 +41,7 @@ impl std::fmt::Debug for WaveCache {
 impl WaveCache {
     /// An empty cache over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { map: DashMap::new(), store }
+        Self { map: DashMap::with_hasher(foldhash::fast::RandomState::default()), store }
     }
 
     /// The store underneath.
@@ -48,24 +52,31 @@ impl WaveCache {
     /// Reads a key: cache, then store (caching the result clean).
     pub fn get(&self, key: &StateKey) -> Result<Value> {
         if let Some(e) = self.map.get(key) {
-            return Ok(e.value.clone());
+            return Ok(e.current.clone());
         }
         let value: Value = self.store.get(Column::State, &key.0)?.map(Arc::from);
         // Another transaction may have written meanwhile: never overwrite a present entry.
-        let entry = self.map.entry(*key).or_insert(Entry { value, dirty: false });
-        Ok(entry.value.clone())
+        let entry =
+            self.map.entry(*key).or_insert(Entry { committed: Some(value.clone()), current: value, dirty: false });
+        Ok(entry.current.clone())
     }
 
     /// Merges a committed transaction's writes (dirty).
     pub fn apply(&self, writes: impl IntoIterator<Item = (StateKey, Value)>) {
         for (key, value) in writes {
-            self.map.insert(key, Entry { value, dirty: true });
+            self.map
+                .entry(key)
+                .and_modify(|e| {
+                    e.current = value.clone();
+                    e.dirty = true;
+                })
+                .or_insert_with(|| Entry { committed: None, current: value.clone(), dirty: true });
         }
     }
 
     /// The dirty entries, sorted by key (the wave's state diff).
     pub fn dirty(&self) -> BTreeMap<StateKey, Value> {
-        self.map.iter().filter(|e| e.value().dirty).map(|e| (*e.key(), e.value().value.clone())).collect()
+        self.map.iter().filter(|e| e.value().dirty).map(|e| (*e.key(), e.value().current.clone())).collect()
     }
 
     /// After a successful commit: dirty entries become clean. The cache is emptied when it holds
@@ -76,13 +87,30 @@ impl WaveCache {
             return;
         }
         for mut e in self.map.iter_mut() {
-            e.value_mut().dirty = false;
+            let e = e.value_mut();
+            if e.dirty {
+                e.committed = Some(e.current.clone());
+                e.dirty = false;
+            }
         }
     }
 
-    /// Drops uncommitted writes, keeping clean (read) entries warm: a dry run leaves no trace.
+    /// Drops uncommitted writes, keeping committed values warm: a dry run leaves no trace.
     pub fn discard_dirty(&self) {
-        self.map.retain(|_, e| !e.dirty);
+        self.map.retain(|_, e| {
+            if !e.dirty {
+                return true;
+            }
+            match e.committed.take() {
+                Some(v) => {
+                    e.current = v.clone();
+                    e.committed = Some(v);
+                    e.dirty = false;
+                    true
+                }
+                None => false,
+            }
+        });
     }
 
     /// After a failed commit: forget everything (the store is the truth).
