@@ -5,9 +5,22 @@
 
 use crate::types::{Address, StateKey};
 
+/// `BLAKE3("vmhost/v1/" ‖ domain ‖ parts…)`, hashed in one shot from a stack buffer (these
+/// inputs are all short; the streaming hasher is only the fallback).
 fn derive(domain: &[u8], parts: &[&[u8]]) -> StateKey {
+    const PREFIX: &[u8] = b"vmhost/v1/";
+    let len = PREFIX.len() + domain.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+    let mut buf = [0u8; 128];
+    if len <= buf.len() {
+        let mut n = 0;
+        for piece in [PREFIX, domain].iter().chain(parts.iter()) {
+            buf[n..n + piece.len()].copy_from_slice(piece);
+            n += piece.len();
+        }
+        return StateKey(*blake3::hash(&buf[..n]).as_bytes());
+    }
     let mut h = blake3::Hasher::new();
-    h.update(b"vmhost/v1/");
+    h.update(PREFIX);
     h.update(domain);
     for p in parts {
         h.update(p);
@@ -20,9 +33,21 @@ pub fn account(addr: &Address) -> StateKey {
     derive(b"account", &[&addr.0])
 }
 
-/// A contract storage slot: host-side namespacing of the guest's 32-byte slot key.
+/// A contract storage slot: host-side namespacing of the guest's 32-byte slot key,
+/// `BLAKE3-keyed(storage_seed(contract), slot)`.
 pub fn storage(contract: &Address, slot: &[u8; 32]) -> StateKey {
-    derive(b"storage", &[&contract.0, slot])
+    storage_with_seed(&storage_seed(contract), slot)
+}
+
+/// The per-contract key of [`storage`] (`BLAKE3("vmhost/v1/storage-seed" ‖ contract)`); the host
+/// computes it once per call frame, so each slot access is a single keyed compression.
+pub fn storage_seed(contract: &Address) -> [u8; 32] {
+    derive(b"storage-seed", &[&contract.0]).0
+}
+
+/// [`storage`] with a precomputed [`storage_seed`].
+pub fn storage_with_seed(seed: &[u8; 32], slot: &[u8; 32]) -> StateKey {
+    StateKey(*blake3::keyed_hash(seed, slot).as_bytes())
 }
 
 /// A contract's metadata record (code hash, type, owner, deposit).
@@ -81,6 +106,23 @@ mod tests {
                 assert_ne!(ks[i], ks[j]);
             }
         }
+    }
+
+    #[test]
+    fn derive_matches_the_streaming_definition_and_storage_is_namespaced() {
+        let a = Address::from_index(3);
+        let mut h = blake3::Hasher::new();
+        h.update(b"vmhost/v1/account");
+        h.update(&a.0);
+        assert_eq!(account(&a).0, *h.finalize().as_bytes());
+        let long = [7u8; 200];
+        let mut h = blake3::Hasher::new();
+        h.update(b"vmhost/v1/consensus-key");
+        h.update(blake3::hash(&long).as_bytes());
+        assert_eq!(consensus_key(&long).0, *h.finalize().as_bytes());
+        let b = Address::from_index(4);
+        assert_ne!(storage(&a, &[1; 32]), storage(&b, &[1; 32]));
+        assert_eq!(storage(&a, &[1; 32]), storage_with_seed(&storage_seed(&a), &[1; 32]));
     }
 
     #[test]

@@ -17,6 +17,22 @@ use crate::hostfns::{CallKind, HostCtx};
 use crate::native::NativeContext;
 use crate::state::{OverlayStack, WaveCache};
 
+thread_local! {
+    static ENCODE_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`Transaction::hash`] without allocating: borsh into a per-thread buffer, then BLAKE3.
+pub(crate) fn tx_hash(tx: &Transaction) -> [u8; 32] {
+    ENCODE_BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        match borsh::to_writer(&mut *buf, tx) {
+            Ok(()) => *blake3::hash(&buf).as_bytes(),
+            Err(_) => tx.hash(),
+        }
+    })
+}
+
 /// A receipt for a transaction rejected at ingress.
 pub(crate) fn invalid(tx_hash: [u8; 32], code: ErrorCode) -> Receipt {
     Receipt {
@@ -137,7 +153,7 @@ struct Dispatched<'c> {
 
 /// Executes one transaction and merges its effects into the wave cache.
 pub(crate) fn execute(env: &Env, cache: &WaveCache, block: &BlockContext, tx: &Transaction) -> Result<Receipt> {
-    let tx_hash = tx.hash();
+    let tx_hash = tx_hash(tx);
     let span = tracing::debug_span!("tx", hash = %hex::encode(&tx_hash[..8]), sender = ?tx.sender);
     let _guard = span.enter();
     let state = OverlayStack::new(cache);
@@ -256,5 +272,28 @@ fn dispatch<'c>(
             let r = r?;
             Ok(done(state, r.code, r.gas_used, r.data))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffered_tx_hash_equals_the_abi_definition() {
+        let t = crate::testing::transfer(vmhost_abi::Address::from_index(1), 7, vmhost_abi::Address::from_index(2), 99);
+        assert_eq!(tx_hash(&t), t.hash());
+        let big = crate::testing::tx(
+            vmhost_abi::Address::from_index(1),
+            0,
+            TxKind::ContractCall {
+                contract: vmhost_abi::Address::ZERO,
+                entry: "e".into(),
+                input: vec![5; 10_000],
+                value: 1,
+            },
+        );
+        assert_eq!(tx_hash(&big), big.hash());
+        assert_eq!(tx_hash(&t), t.hash(), "the buffer is reset between uses");
     }
 }

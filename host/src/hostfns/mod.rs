@@ -31,6 +31,8 @@ use crate::vm::{GuestMemory, Host, HostTrap};
 pub(crate) struct Frame {
     /// Storage context and `self_address` (the caller's, inside `delegate_call`).
     pub storage: Address,
+    /// `keys::storage_seed(storage)`, computed on the frame's first storage access.
+    pub storage_seed: Option<[u8; 32]>,
     /// `caller()`.
     pub caller: Address,
     /// Call input.
@@ -115,6 +117,13 @@ impl<'e, 'c> HostCtx<'e, 'c> {
 
     pub(crate) fn frame_mut(&mut self) -> Result<&mut Frame, HostTrap> {
         self.frames.last_mut().ok_or(HostTrap::new(ErrorCode::OtherTrap))
+    }
+
+    /// The state key of `slot` in the current frame's storage context.
+    pub(crate) fn storage_key(&mut self, slot: &[u8; 32]) -> Result<StateKey, HostTrap> {
+        let frame = self.frame_mut()?;
+        let seed = *frame.storage_seed.get_or_insert_with(|| vmhost_abi::keys::storage_seed(&frame.storage));
+        Ok(vmhost_abi::keys::storage_with_seed(&seed, slot))
     }
 
     /// Records an infrastructure failure; the guest unwinds with a trap and the wave aborts.

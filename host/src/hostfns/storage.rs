@@ -21,7 +21,7 @@ impl HostCtx<'_, '_> {
             HostFn::Sload => {
                 let (key_ptr, out_ptr, out_cap) = (arg32(args, 0), arg32(args, 1), arg32(args, 2));
                 let slot = mem.read32(key_ptr)?;
-                let key = keys::storage(&self.frame()?.storage, &slot);
+                let key = self.storage_key(&slot)?;
                 self.check_access(&key)?;
                 let value = self.state.get(&key).map_err(|e| self.fatal(e))?;
                 let Some(value) = value else { return Ok(ret_i32(-1)) };
@@ -38,7 +38,7 @@ impl HostCtx<'_, '_> {
                 charge(gas, cost.per_byte.saturating_mul(val_len as u64))?;
                 let slot = mem.read32(key_ptr)?;
                 let value = mem.read(val_ptr, val_len)?.to_vec();
-                let key = keys::storage(&self.frame()?.storage, &slot);
+                let key = self.storage_key(&slot)?;
                 self.check_access(&key)?;
                 let existed = self.state.get(&key).map_err(|e| self.fatal(e))?.is_some();
                 if !existed {
@@ -49,7 +49,7 @@ impl HostCtx<'_, '_> {
             }
             HostFn::Sdelete => {
                 let slot = mem.read32(arg32(args, 0))?;
-                let key = keys::storage(&self.frame()?.storage, &slot);
+                let key = self.storage_key(&slot)?;
                 self.check_access(&key)?;
                 self.state.delete(key);
                 Ok(0)
