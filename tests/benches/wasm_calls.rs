@@ -17,7 +17,8 @@ use vmhost_wasmtime::{Metering, WasmtimeConfig, WasmtimeVm};
 
 const NOOP: &str = r#"(module (memory (export "memory") 1) (func (export "noop")))"#;
 
-/// sum of i*i for i in 0..n, n read from the input (8 bytes LE), result as return data.
+/// acc = (acc ^ i) * 0x9E3779B97F4A7C15 + 1 for i in 0..n (no closed form, so native Rust runs
+/// the same loop); n read from the input (8 bytes LE), the result as return data.
 const LOOP: &str = r#"(module
   (import "vmhost" "input_read" (func $input_read (param i32 i32 i32)))
   (import "vmhost" "set_return" (func $set_return (param i32 i32)))
@@ -25,7 +26,7 @@ const LOOP: &str = r#"(module
   (func $sum (export "sum_plain") (param $n i64) (result i64) (local $i i64) (local $acc i64)
     (block $done (loop $l
       (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
-      (local.set $acc (i64.add (local.get $acc) (i64.mul (local.get $i) (local.get $i))))
+      (local.set $acc (i64.add (i64.mul (i64.xor (local.get $acc) (local.get $i)) (i64.const -7046029254386353131)) (i64.const 1)))
       (local.set $i (i64.add (local.get $i) (i64.const 1)))
       (br $l)))
     (local.get $acc))
@@ -38,7 +39,7 @@ fn native_sum(n: u64) -> u64 {
     let mut acc = 0u64;
     let mut i = 0u64;
     while i < n {
-        acc = acc.wrapping_add(i.wrapping_mul(i));
+        acc = (acc ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
         i += 1;
     }
     acc

@@ -117,6 +117,22 @@ struct Shared {
     _ticker: Ticker,
 }
 
+impl Shared {
+    /// A store for one call (or a trial instantiation when `host` is `None`): memory limiter,
+    /// epoch deadline, and in engine-fuel mode enough fuel to instantiate (the budget is set
+    /// right before the entry point runs, so instantiation costs no gas in either mode).
+    fn new_store(&self, host: Option<NonNull<dyn Host>>) -> Result<Store<StoreData>, VmError> {
+        let data = StoreData { host, memory: None, gas: None, limiter: MemoryLimiter { limit: self.cfg.memory_limit } };
+        let mut store = Store::new(&self.engine, data);
+        store.limiter(|d| &mut d.limiter);
+        store.set_epoch_deadline(self.deadline_ticks);
+        if self.cfg.metering == Metering::EngineFuel {
+            store.set_fuel(u64::MAX / 4).map_err(|e| VmError::Internal(format!("{e:#}")))?;
+        }
+        Ok(store)
+    }
+}
+
 /// The wasmtime backend.
 pub struct WasmtimeVm {
     shared: Arc<Shared>,
@@ -190,18 +206,7 @@ impl WasmtimeVm {
             message: format!("module cannot be instantiated: {e:#}"),
         };
         let pre = self.shared.linker.instantiate_pre(module).map_err(reject)?;
-        let data = StoreData {
-            host: None,
-            memory: None,
-            gas: None,
-            limiter: MemoryLimiter { limit: self.shared.cfg.memory_limit },
-        };
-        let mut store = Store::new(&self.shared.engine, data);
-        store.limiter(|d| &mut d.limiter);
-        store.set_epoch_deadline(self.shared.deadline_ticks);
-        if self.shared.cfg.metering == Metering::EngineFuel {
-            store.set_fuel(u64::MAX / 4).map_err(|e| PrepareError::Internal(format!("{e:#}")))?;
-        }
+        let mut store = self.shared.new_store(None).map_err(|e| PrepareError::Internal(e.to_string()))?;
         pre.instantiate(&mut store).map(|_| ()).map_err(reject)
     }
 }
@@ -317,21 +322,8 @@ impl Module for WasmtimeModule {
         // call runs; the store (and the pointer with it) is dropped before `call` returns.
         let host_ptr: NonNull<dyn Host> =
             unsafe { std::mem::transmute::<NonNull<dyn Host + '_>, NonNull<dyn Host + 'static>>(NonNull::from(host)) };
-        let data = StoreData {
-            host: Some(host_ptr),
-            memory: None,
-            gas: None,
-            limiter: MemoryLimiter { limit: self.shared.cfg.memory_limit },
-        };
-        let mut store = Store::new(&self.shared.engine, data);
-        store.limiter(|d| &mut d.limiter);
-        store.set_epoch_deadline(self.shared.deadline_ticks);
+        let mut store = self.shared.new_store(Some(host_ptr))?;
         let metered = self.shared.cfg.metering == Metering::Injected;
-        if !metered {
-            // Fuel must be present during instantiation; the budget is set right before the
-            // entry point runs, so instantiation costs no gas in either mode.
-            store.set_fuel(u64::MAX / 4).map_err(|e| VmError::Internal(format!("{e:#}")))?;
-        }
         let instance = match self.pre.instantiate(&mut store) {
             Ok(i) => i,
             Err(e) => {
