@@ -5,7 +5,7 @@ use alloc::string::String;
 
 use crate::codes::ErrorCode;
 use crate::gas;
-use crate::hostfns::{Access, HOST_FUNCTIONS};
+use crate::hostfns::{Access, Provider, HOST_FUNCTIONS};
 
 /// The full markdown text of `docs/abi-v1.md`.
 pub fn render_markdown() -> String {
@@ -26,8 +26,8 @@ An entry point is an exported function of type `() -> ()`; it reads its input wi
 and sets its result with `set_return`. A host error traps the guest with the code shown on the receipt.\n\n",
     );
     s.push_str("## Host functions\n\n");
-    s.push_str("| id | name | signature | gas (base + per byte) | per byte of | who may call |\n");
-    s.push_str("|---|---|---|---|---|---|\n");
+    s.push_str("| id | name | signature | gas (base + per byte) | per byte of | who may call | provided by |\n");
+    s.push_str("|---|---|---|---|---|---|---|\n");
     for f in HOST_FUNCTIONS {
         let params: alloc::vec::Vec<&str> = f.params.iter().map(|p| p.wat()).collect();
         let results: alloc::vec::Vec<&str> = f.results.iter().map(|p| p.wat()).collect();
@@ -36,8 +36,12 @@ and sets its result with `set_return`. A host error traps the guest with the cod
             Access::NotInStatic => "any contract, not in static calls",
             Access::ParachainOnly => "parachains only, not in static calls",
         };
+        let provider = match f.provider {
+            Provider::Host => "host",
+            Provider::ChainService => "chain service (`Unsupported` until supplied)",
+        };
         s.push_str(&format!(
-            "| {} | `{}` | `({}) -> ({})` | {} + {} | {} | {} |\n",
+            "| {} | `{}` | `({}) -> ({})` | {} + {} | {} | {} | {} |\n",
             f.id as u16,
             f.name,
             params.join(", "),
@@ -45,9 +49,19 @@ and sets its result with `set_return`. A host error traps the guest with the cod
             f.gas.base,
             f.gas.per_byte,
             f.per_byte_of,
-            who
+            who,
+            provider
         ));
     }
+    s.push_str(
+        "\nChain services depend on chain parameters (committee keys, field constants). The host \
+calls the chain's `vmhost::ChainServices` implementation; without one these functions trap with \
+`Unsupported` (405). Unsupported in a host with no provider: ",
+    );
+    let services: alloc::vec::Vec<&str> =
+        HOST_FUNCTIONS.iter().filter(|f| f.provider == Provider::ChainService).map(|f| f.name).collect();
+    s.push_str(&services.join(", "));
+    s.push_str(".\n");
     s.push_str("\n### Descriptions\n\n");
     for f in HOST_FUNCTIONS {
         s.push_str(&format!("- `{}`: {}\n", f.name, f.doc));

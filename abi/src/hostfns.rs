@@ -37,6 +37,16 @@ pub enum Access {
     ParachainOnly,
 }
 
+/// Who implements a host function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// Implemented by every vmhost host.
+    Host,
+    /// Depends on chain parameters (keys, committees, field constants): supplied by the chain;
+    /// without a provider the call traps with `Unsupported`.
+    ChainService,
+}
+
 /// Gas formula: `base + per_byte * bytes`, where the doc of each function says which bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GasCost {
@@ -70,6 +80,8 @@ pub struct HostFnSpec {
     pub per_byte_of: &'static str,
     /// Who may call it.
     pub access: Access,
+    /// Who implements it.
+    pub provider: Provider,
     /// What it does, its result and its errors.
     pub doc: &'static str,
 }
@@ -96,6 +108,7 @@ macro_rules! host_fns {
                 gas: GasCost { base: $base, per_byte: $per },
                 per_byte_of: $per_of,
                 access: Access::$access,
+                provider: provider_of(HostFn::$variant),
                 doc: $doc,
             },)*
         ];
@@ -165,6 +178,17 @@ host_fns! {
         "consume_gas(amount): charge `amount` gas explicitly. Errors: OutOfGas.";
     GasLeft = 30, "gas_left", [] -> [I64], gas(2, 0, "-"), Any,
         "The gas remaining in this call after this function's own cost.";
+}
+
+/// Poseidon2 (field and round constants), FALCON-512 verification and threshold encryption
+/// (committee keys) are chain services; everything else is built into the host.
+const fn provider_of(f: HostFn) -> Provider {
+    match f {
+        HostFn::HashPoseidon2 | HostFn::FalconVerify | HostFn::ThresholdEncrypt | HostFn::ThresholdDecrypt => {
+            Provider::ChainService
+        }
+        _ => Provider::Host,
+    }
 }
 
 impl HostFn {

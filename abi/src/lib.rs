@@ -34,7 +34,7 @@ pub mod records;
 pub mod types;
 
 pub use codes::ErrorCode;
-pub use hostfns::{Access, GasCost, HostFn, HostFnSpec, ValType, HOST_FUNCTIONS};
+pub use hostfns::{Access, GasCost, HostFn, HostFnSpec, Provider, ValType, HOST_FUNCTIONS};
 pub use records::{AccountRecord, ContractRecord, MultisigRecord, UnbondingEntry, ValidatorRecord};
 pub use types::{
     Address, BlockContext, ContractType, Event, NativeTx, Receipt, ReceiptStatus, StateKey, Transaction, TxKind,

@@ -4,6 +4,7 @@ mod abi_doc;
 mod contracts_build;
 mod host_state;
 mod mock_calls;
+mod services;
 mod wasm_cache;
 mod wasm_calls;
 mod wasm_deploy;
