@@ -83,7 +83,8 @@ integer division/remainder {}; `memory.grow` {} + {} per requested page; \
     ));
     s.push_str(
         "- Gas is charged per basic block before the block runs (injected at deploy); host \
-functions charge their formula before doing any work.\n",
+functions charge their formula before doing any work. A call that traps (any code but `Reverted`) \
+consumes its whole gas limit, like the EVM's exceptional halt; a revert pays only the gas it used.\n",
     );
     s.push_str(&format!(
         "- Intrinsic: native transfer {} (fixed); other native transactions {}; contract call {} + {} per input byte; deploy/upgrade {} + {} per code byte.\n",

@@ -116,7 +116,14 @@ impl HostCtx<'_, '_> {
             }
             Err(code) => {
                 self.state.discard_top()?;
-                let data = if code == ErrorCode::Reverted { frame.revert_data } else { Vec::new() };
+                // A revert pays what it used; a trap is an exceptional halt and consumes the
+                // call's whole gas limit (as in the EVM). Where exactly an engine noticed a trap
+                // is not part of consensus; this way no backend or metering mode can differ.
+                let (gas_used, data) = if code == ErrorCode::Reverted {
+                    (gas_used, frame.revert_data)
+                } else {
+                    (inv.gas_limit, Vec::new())
+                };
                 Ok(InvokeResult { code, gas_used, data })
             }
         }

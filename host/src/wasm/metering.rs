@@ -324,8 +324,15 @@ fn meter_body(body: &FunctionBody<'_>, params: u32, gas: u32) -> Result<Function
 
     let ops = read_ops(body)?;
 
+    // The gas counter lives in a local while the function runs (like wasmtime's own fuel): read
+    // from the global at entry and after every call, written back before every call, before the
+    // function exits (return, final end, a branch out of the function body), before a genuine
+    // `unreachable`, and before an out-of-gas trap. Charges are unchanged: a completed call
+    // pays exactly the same, and the host sees the exact counter at every host call.
+    let counter = u32::try_from(declared).map_err(|_| instrumentation("too many locals"))?;
+    locals.push((1, ValType::I64));
     let scratch = if ops.iter().any(|o| dynamic_weight(&o.op).is_some()) {
-        let index = u32::try_from(declared).map_err(|_| instrumentation("too many locals"))?;
+        let index = u32::try_from(declared + 1).map_err(|_| instrumentation("too many locals"))?;
         locals.push((1, ValType::I32));
         Some(index)
     } else {
@@ -333,6 +340,8 @@ fn meter_body(body: &FunctionBody<'_>, params: u32, gas: u32) -> Result<Function
     };
 
     let mut function = Function::new(locals);
+    sync_in(&mut function, gas, counter);
+    let mut depth: i64 = 0;
     let mut start = 0;
     while start < ops.len() {
         let end = ops[start..].iter().position(|o| ends_segment(&o.op)).map_or(ops.len(), |offset| start + offset + 1);
@@ -341,18 +350,55 @@ fn meter_body(body: &FunctionBody<'_>, params: u32, gas: u32) -> Result<Function
         let entry = if start == 0 { FUNCTION_ENTRY_GAS } else { 0 };
         let cost = segment.iter().fold(entry, |sum, o| sum.saturating_add(operator_cost(&o.op)));
         if cost > 0 {
-            emit_segment_charge(&mut function, gas, cost)?;
+            emit_segment_charge(&mut function, gas, counter, cost)?;
         }
         for o in segment {
             if let Some(weight) = dynamic_weight(&o.op) {
                 let scratch = scratch.ok_or_else(|| instrumentation("missing scratch local"))?;
-                emit_dynamic_charge(&mut function, gas, scratch, weight)?;
+                emit_dynamic_charge(&mut function, gas, counter, scratch, weight)?;
+            }
+            if leaves_frame(&o.op, depth)? {
+                sync_out(&mut function, gas, counter);
             }
             function.raw(o.bytes.iter().copied());
+            match &o.op {
+                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => depth += 1,
+                Operator::End => depth -= 1,
+                Operator::Call { .. } | Operator::CallIndirect { .. } => sync_in(&mut function, gas, counter),
+                _ => {}
+            }
         }
         start = end;
     }
     Ok(function)
+}
+
+/// Whether the operator hands control (and the counter) to someone else: a call, a return, a
+/// trap, or a branch/end that leaves the function body (`depth` = blocks open inside it).
+fn leaves_frame(op: &Operator<'_>, depth: i64) -> Result<bool, DeployError> {
+    Ok(match op {
+        Operator::Call { .. } | Operator::CallIndirect { .. } | Operator::Return | Operator::Unreachable => true,
+        Operator::End => depth == 0,
+        Operator::Br { relative_depth } | Operator::BrIf { relative_depth } => i64::from(*relative_depth) == depth,
+        Operator::BrTable { targets } => {
+            let mut out = i64::from(targets.default()) == depth;
+            for t in targets.targets() {
+                out |= i64::from(t?) == depth;
+            }
+            out
+        }
+        _ => false,
+    })
+}
+
+/// `local = global`.
+fn sync_in(function: &mut Function, gas: u32, counter: u32) {
+    function.instruction(&Instruction::GlobalGet(gas)).instruction(&Instruction::LocalSet(counter));
+}
+
+/// `global = local`.
+fn sync_out(function: &mut Function, gas: u32, counter: u32) {
+    function.instruction(&Instruction::LocalGet(counter)).instruction(&Instruction::GlobalSet(gas));
 }
 
 /// Parses the operators of a body, keeping each operator's original bytes.
@@ -380,40 +426,45 @@ fn to_i64(value: u64) -> Result<i64, DeployError> {
     i64::try_from(value).map_err(|_| instrumentation("charge does not fit an i64"))
 }
 
-/// `if gas < 0 { unreachable }`, after the global has been updated.
-fn emit_out_of_gas_check(function: &mut Function, gas: u32) {
+/// With the new counter on the stack: store it, and `if counter < 0 { global = counter;
+/// unreachable }` (the negative global tells the host the trap was out of gas).
+fn emit_out_of_gas_check(function: &mut Function, gas: u32, counter: u32) {
     function
-        .instruction(&Instruction::GlobalGet(gas))
+        .instruction(&Instruction::LocalTee(counter))
         .instruction(&Instruction::I64Const(0))
         .instruction(&Instruction::I64LtS)
-        .instruction(&Instruction::If(BlockType::Empty))
-        .instruction(&Instruction::Unreachable)
-        .instruction(&Instruction::End);
+        .instruction(&Instruction::If(BlockType::Empty));
+    sync_out(function, gas, counter);
+    function.instruction(&Instruction::Unreachable).instruction(&Instruction::End);
 }
 
-/// `gas -= cost`, then the out-of-gas check.
-fn emit_segment_charge(function: &mut Function, gas: u32, cost: u64) -> Result<(), DeployError> {
+/// `counter -= cost`, then the out-of-gas check.
+fn emit_segment_charge(function: &mut Function, gas: u32, counter: u32, cost: u64) -> Result<(), DeployError> {
     function
-        .instruction(&Instruction::GlobalGet(gas))
+        .instruction(&Instruction::LocalGet(counter))
         .instruction(&Instruction::I64Const(to_i64(cost)?))
-        .instruction(&Instruction::I64Sub)
-        .instruction(&Instruction::GlobalSet(gas));
-    emit_out_of_gas_check(function, gas);
+        .instruction(&Instruction::I64Sub);
+    emit_out_of_gas_check(function, gas, counter);
     Ok(())
 }
 
-/// `gas -= u64(count) * weight` with `count` the i32 on top of the stack (left in place).
-fn emit_dynamic_charge(function: &mut Function, gas: u32, scratch: u32, weight: u64) -> Result<(), DeployError> {
+/// `counter -= u64(count) * weight` with `count` the i32 on top of the stack (left in place).
+fn emit_dynamic_charge(
+    function: &mut Function,
+    gas: u32,
+    counter: u32,
+    scratch: u32,
+    weight: u64,
+) -> Result<(), DeployError> {
     function
         .instruction(&Instruction::LocalTee(scratch))
-        .instruction(&Instruction::GlobalGet(gas))
+        .instruction(&Instruction::LocalGet(counter))
         .instruction(&Instruction::LocalGet(scratch))
         .instruction(&Instruction::I64ExtendI32U)
         .instruction(&Instruction::I64Const(to_i64(weight)?))
         .instruction(&Instruction::I64Mul)
-        .instruction(&Instruction::I64Sub)
-        .instruction(&Instruction::GlobalSet(gas));
-    emit_out_of_gas_check(function, gas);
+        .instruction(&Instruction::I64Sub);
+    emit_out_of_gas_check(function, gas, counter);
     Ok(())
 }
 

@@ -94,40 +94,48 @@ enum Charge {
     Dynamic { weight: i64, scratch: u32 },
 }
 
-fn is_oog_check(ops: &[Operator<'_>], g: u32) -> bool {
-    matches!(
-        ops,
-        [
-            Operator::GlobalGet { global_index: a },
-            Operator::I64Const { value: 0 },
-            Operator::I64LtS,
-            Operator::If { blockty: ParsedBlockType::Empty },
-            Operator::Unreachable,
-            Operator::End,
-            ..
-        ] if *a == g
-    )
-}
-
-/// Recognises the exact charge sequences at the start of `ops`: (charge, length).
-fn charge_at(ops: &[Operator<'_>], g: u32) -> Option<(Charge, usize)> {
+/// `local.tee c; i64.const 0; i64.lt_s; if; local.get c; global.set g; unreachable; end`
+/// (the out-of-gas check after a charge), returning the counter local.
+fn oog_check_counter(ops: &[Operator<'_>], g: u32) -> Option<u32> {
     match ops {
-        [Operator::GlobalGet { global_index: a }, Operator::I64Const { value }, Operator::I64Sub, Operator::GlobalSet { global_index: b }, rest @ ..]
-            if *a == g && *b == g && is_oog_check(rest, g) =>
+        [Operator::LocalTee { local_index: c1 }, Operator::I64Const { value: 0 }, Operator::I64LtS, Operator::If { blockty: ParsedBlockType::Empty }, Operator::LocalGet { local_index: c2 }, Operator::GlobalSet { global_index: a }, Operator::Unreachable, Operator::End, ..]
+            if *a == g && c1 == c2 =>
         {
-            Some((Charge::Segment(*value), 10))
-        }
-        [Operator::LocalTee { local_index: s1 }, Operator::GlobalGet { global_index: a }, Operator::LocalGet { local_index: s2 }, Operator::I64ExtendI32U, Operator::I64Const { value }, Operator::I64Mul, Operator::I64Sub, Operator::GlobalSet { global_index: b }, rest @ ..]
-            if *a == g && *b == g && s1 == s2 && is_oog_check(rest, g) =>
-        {
-            Some((Charge::Dynamic { weight: *value, scratch: *s1 }, 14))
+            Some(*c1)
         }
         _ => None,
     }
 }
 
+/// Recognises the exact charge sequences at the start of `ops`: (charge, length).
+fn charge_at(ops: &[Operator<'_>], g: u32) -> Option<(Charge, usize)> {
+    match ops {
+        [Operator::LocalGet { local_index: c }, Operator::I64Const { value }, Operator::I64Sub, rest @ ..]
+            if oog_check_counter(rest, g) == Some(*c) =>
+        {
+            Some((Charge::Segment(*value), 11))
+        }
+        [Operator::LocalTee { local_index: s1 }, Operator::LocalGet { local_index: c }, Operator::LocalGet { local_index: s2 }, Operator::I64ExtendI32U, Operator::I64Const { value }, Operator::I64Mul, Operator::I64Sub, rest @ ..]
+            if s1 == s2 && oog_check_counter(rest, g) == Some(*c) =>
+        {
+            Some((Charge::Dynamic { weight: *value, scratch: *s1 }, 15))
+        }
+        _ => None,
+    }
+}
+
+/// Recognises a counter sync at the start of `ops` (`global.get g; local.set c` or
+/// `local.get c; global.set g`): its length. The original code never touches the gas global.
+fn sync_at(ops: &[Operator<'_>], g: u32) -> Option<usize> {
+    match ops {
+        [Operator::GlobalGet { global_index: a }, Operator::LocalSet { .. }, ..] if *a == g => Some(2),
+        [Operator::LocalGet { .. }, Operator::GlobalSet { global_index: a }, ..] if *a == g => Some(2),
+        _ => None,
+    }
+}
+
 /// Splits an instrumented body into the original operators (as Debug strings) and the charges,
-/// each with the index of the original operator it precedes.
+/// each with the index of the original operator it precedes (counter syncs are dropped).
 fn strip(ops: &[Operator<'_>], g: u32) -> (Vec<String>, Vec<(usize, Charge)>) {
     let mut original = Vec::new();
     let mut charges = Vec::new();
@@ -135,6 +143,8 @@ fn strip(ops: &[Operator<'_>], g: u32) -> (Vec<String>, Vec<(usize, Charge)>) {
     while i < ops.len() {
         if let Some((charge, len)) = charge_at(&ops[i..], g) {
             charges.push((original.len(), charge));
+            i += len;
+        } else if let Some(len) = sync_at(&ops[i..], g) {
             i += len;
         } else {
             original.push(format!("{:?}", ops[i]));
@@ -364,13 +374,13 @@ fn instrument_memory_fill_charges_per_byte_before_the_op() {
     let charges = charges_of(src);
     let w = weights::BULK_PER_BYTE as i64;
     // Scratch local index 1: one parameter, no declared locals.
-    assert_eq!(charges, [vec![(0, Segment(E + 4)), (3, Dynamic { weight: w, scratch: 1 })]]);
+    assert_eq!(charges, [vec![(0, Segment(E + 4)), (3, Dynamic { weight: w, scratch: 2 })]]);
     let gas = |n: i64| segments(&charges[0])[0] + n * w;
     assert_eq!(gas(100), E + 104);
-    // The scratch local was appended as one more i32.
+    // The gas counter (i64) and the scratch local (i32) were appended.
     let (code, out) = metered(src);
     assert!(locals(&code)[0].is_empty());
-    assert_eq!(locals(&out)[0], [(1, wasmparser::ValType::I32)]);
+    assert_eq!(locals(&out)[0], [(1, wasmparser::ValType::I64), (1, wasmparser::ValType::I32)]);
 }
 
 #[test]
@@ -384,7 +394,7 @@ fn instrument_memory_grow_charges_flat_plus_per_page() {
     let flat = E + 1 + weights::MEMORY_GROW as i64;
     let per_page = weights::MEMORY_GROW_PER_PAGE as i64;
     // Scratch local index 2: no parameters, two declared locals.
-    assert_eq!(charges, [vec![(0, Segment(flat)), (1, Dynamic { weight: per_page, scratch: 2 })]]);
+    assert_eq!(charges, [vec![(0, Segment(flat)), (1, Dynamic { weight: per_page, scratch: 3 })]]);
     // Growing by 3 pages: 1 + 200 + 3 * 200.
     assert_eq!(segments(&charges[0])[0] + 3 * per_page, E + 801);
 }
@@ -407,10 +417,10 @@ fn instrument_bulk_ops_get_their_weights() {
         amounts(&charges[1]),
         [
             Segment(E + 16),
-            Dynamic { weight: byte, scratch: 3 },
-            Dynamic { weight: byte, scratch: 3 },
-            Dynamic { weight: elem, scratch: 3 },
-            Dynamic { weight: elem, scratch: 3 },
+            Dynamic { weight: byte, scratch: 4 },
+            Dynamic { weight: byte, scratch: 4 },
+            Dynamic { weight: elem, scratch: 4 },
+            Dynamic { weight: elem, scratch: 4 },
         ]
     );
 }
@@ -422,8 +432,9 @@ fn instrument_scratch_local_only_where_needed() {
         (func (param i32) (local f32) (drop (local.get 0))))"#;
     let (code, out) = metered(src);
     let (before, after) = (locals(&code), locals(&out));
-    assert_eq!(after[0], [before[0][0], (1, wasmparser::ValType::I32)]);
-    assert_eq!(after[1], before[1]);
+    // Every function gets the i64 gas counter; only the one with a dynamic charge the scratch.
+    assert_eq!(after[0], [before[0][0], (1, wasmparser::ValType::I64), (1, wasmparser::ValType::I32)]);
+    assert_eq!(after[1], [before[1][0], (1, wasmparser::ValType::I64)]);
 }
 
 #[test]

@@ -30,13 +30,15 @@
 //! entry and right after each `loop`, `if`, `else`, `end`, `br`, `br_if`, `br_table`, `return`,
 //! `unreachable`, `call` and `call_indirect`; the operator that ends a segment belongs to it. A
 //! segment costs the sum of [`operator_cost`] over its operators (the ABI schedule,
-//! [`vmhost_abi::gas::op`]); a function's first segment also carries [`FUNCTION_ENTRY_GAS`]
-//! (1 per invocation, as wasmtime charges it); a zero-cost segment gets no charge code. The
-//! charge is
+//! [`vmhost_abi::gas::op`]); a zero-cost segment gets no charge code. While a function runs the
+//! counter lives in an `i64` local (as wasmtime's own fuel does): it is loaded from the global at
+//! entry and after every call, and stored back before every call, before the function returns
+//! (`return`, its final `end`, a branch out of its body) and before a genuine `unreachable`, so
+//! the host sees the exact counter at every host call. A charge is
 //!
 //! ```text
-//! global.get $gas  i64.const C  i64.sub  global.set $gas
-//! global.get $gas  i64.const 0  i64.lt_s  if  unreachable  end
+//! local.get $c  i64.const C  i64.sub  local.tee $c
+//! i64.const 0  i64.lt_s  if  local.get $c  global.set $gas  unreachable  end
 //! ```
 //!
 //! so when gas runs out the global is negative at the trap, which is how the host tells
