@@ -49,7 +49,16 @@ pub fn transfer(
     to: &Address,
     amount: u128,
 ) -> Result<Result<(), ErrorCode>> {
-    let from_key = keys::account(from);
+    transfer_keys(state, (from, keys::account(from)), (to, keys::account(to)), amount)
+}
+
+/// [`transfer`] with both account keys already derived.
+pub fn transfer_keys(
+    state: &mut OverlayStack<'_>,
+    (from, from_key): (&Address, StateKey),
+    (to, to_key): (&Address, StateKey),
+    amount: u128,
+) -> Result<Result<(), ErrorCode>> {
     let mut src = read_key(state, &from_key)?;
     let Some(new_src) = src.balance.checked_sub(amount) else {
         return Ok(Err(ErrorCode::InsufficientBalance));
@@ -57,7 +66,6 @@ pub fn transfer(
     if from == to {
         return Ok(Ok(()));
     }
-    let to_key = keys::account(to);
     let mut dst = read_key(state, &to_key)?;
     let Some(new_dst) = dst.balance.checked_add(amount) else {
         return Ok(Err(ErrorCode::BalanceOverflow));

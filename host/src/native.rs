@@ -33,6 +33,7 @@ pub struct NativeContext<'s, 'c> {
     /// The wave's block context.
     pub block: &'s BlockContext,
     state: &'s mut OverlayStack<'c>,
+    sender_key: StateKey,
     events: u32,
 }
 
@@ -45,7 +46,17 @@ impl std::fmt::Debug for NativeContext<'_, '_> {
 impl<'s, 'c> NativeContext<'s, 'c> {
     /// A context over `state` (used by the executor and by tests).
     pub fn new(sender: Address, block: &'s BlockContext, state: &'s mut OverlayStack<'c>) -> Self {
-        Self { sender, block, state, events: 0 }
+        Self::with_sender_key(sender, vmhost_abi::keys::account(&sender), block, state)
+    }
+
+    /// [`NativeContext::new`] with the sender's account key already derived (the executor's).
+    pub fn with_sender_key(
+        sender: Address,
+        sender_key: StateKey,
+        block: &'s BlockContext,
+        state: &'s mut OverlayStack<'c>,
+    ) -> Self {
+        Self { sender, block, state, sender_key, events: 0 }
     }
 
     /// Reads raw state.
@@ -88,7 +99,8 @@ impl<'s, 'c> NativeContext<'s, 'c> {
     /// Moves `amount` between accounts: `InsufficientBalance` / `BalanceOverflow` on failure,
     /// in which case nothing changes.
     pub fn transfer(&mut self, from: &Address, to: &Address, amount: u128) -> Result<NativeResult> {
-        crate::accounts::transfer(self.state, from, to, amount)
+        let from_key = if *from == self.sender { self.sender_key } else { vmhost_abi::keys::account(from) };
+        crate::accounts::transfer_keys(self.state, (from, from_key), (to, vmhost_abi::keys::account(to)), amount)
     }
 
     /// Emits an event from the system address.

@@ -167,7 +167,7 @@ pub(crate) fn execute(env: &Env, cache: &WaveCache, block: &BlockContext, tx: &T
         }
     };
     let budget = tx.gas_limit - intrinsic;
-    let d = dispatch(env, block, tx, state, budget, record)?;
+    let d = dispatch(env, block, tx, state, budget, record, sender_key)?;
     let Dispatched { mut state, mut code, gas_used, return_data, contract_address } = d;
     let gas_used = intrinsic.saturating_add(gas_used).min(tx.gas_limit);
     let fee = if fee_exempt(tx) { 0 } else { (gas_used as u128).saturating_mul(block.base_fee) };
@@ -225,6 +225,7 @@ fn dispatch<'c>(
     mut state: OverlayStack<'c>,
     budget: u64,
     record: Option<ContractRecord>,
+    sender_key: StateKey,
 ) -> Result<Dispatched<'c>> {
     let done =
         |state, code, gas_used, return_data| Dispatched { state, code, gas_used, return_data, contract_address: None };
@@ -232,7 +233,7 @@ fn dispatch<'c>(
         TxKind::Native(ntx) => {
             let handler = env.registry.native()?.clone();
             let r = {
-                let mut ctx = NativeContext::new(tx.sender, block, &mut state);
+                let mut ctx = NativeContext::with_sender_key(tx.sender, sender_key, block, &mut state);
                 handler.execute(ntx, &mut ctx)?
             };
             let code = r.err().unwrap_or(ErrorCode::Ok);

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use dashmap::DashMap;
+use parking_lot::Mutex;
+use smallvec::SmallVec;
 use vmhost_abi::StateKey;
 
 use super::store::{Column, Store};
@@ -29,6 +31,8 @@ struct Entry {
 /// Shared per-wave state cache.
 pub struct WaveCache {
     map: DashMap<StateKey, Entry, foldhash::fast::RandomState>,
+    /// Keys that turned dirty this wave (each once), so commit and discard touch only them.
+    dirty_keys: Mutex<Vec<StateKey>>,
     store: Arc<dyn Store>,
 }
 
@@ -41,7 +45,7 @@ impl std::fmt::Debug for WaveCache {
 impl WaveCache {
     /// An empty cache over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { map: DashMap::with_hasher(foldhash::fast::RandomState::default()), store }
+        Self { map: DashMap::with_hasher(foldhash::fast::RandomState::default()), dirty_keys: Mutex::default(), store }
     }
 
     /// The store underneath.
@@ -63,32 +67,40 @@ impl WaveCache {
 
     /// Merges a committed transaction's writes (dirty).
     pub fn apply(&self, writes: impl IntoIterator<Item = (StateKey, Value)>) {
+        // Collected on the stack, then recorded under the mutex once the map's shard lock is
+        // released (never hold both: `dirty()` takes them in the other order).
+        let mut newly_dirty: SmallVec<[StateKey; 8]> = SmallVec::new();
         for (key, value) in writes {
-            self.map
-                .entry(key)
-                .and_modify(|e| {
-                    e.current = value.clone();
-                    e.dirty = true;
-                })
-                .or_insert_with(|| Entry { committed: None, current: value.clone(), dirty: true });
+            let mut entry =
+                self.map.entry(key).or_insert_with(|| Entry { committed: None, current: None, dirty: false });
+            if !entry.dirty {
+                entry.dirty = true;
+                newly_dirty.push(key);
+            }
+            entry.current = value;
+        }
+        if !newly_dirty.is_empty() {
+            self.dirty_keys.lock().extend(newly_dirty);
         }
     }
 
     /// The dirty entries, sorted by key (the wave's state diff).
     pub fn dirty(&self) -> BTreeMap<StateKey, Value> {
-        self.map.iter().filter(|e| e.value().dirty).map(|e| (*e.key(), e.value().current.clone())).collect()
+        let keys = self.dirty_keys.lock();
+        keys.iter().filter_map(|k| self.map.get(k).map(|e| (*k, e.current.clone()))).collect()
     }
 
     /// After a successful commit: dirty entries become clean. The cache is emptied when it holds
     /// more than `max_entries`, bounding memory.
     pub fn mark_committed(&self, max_entries: usize) {
+        let mut keys = self.dirty_keys.lock();
         if self.map.len() > max_entries {
             self.map.clear();
+            keys.clear();
             return;
         }
-        for mut e in self.map.iter_mut() {
-            let e = e.value_mut();
-            if e.dirty {
+        for k in keys.drain(..) {
+            if let Some(mut e) = self.map.get_mut(&k) {
                 e.committed = Some(e.current.clone());
                 e.dirty = false;
             }
@@ -97,25 +109,30 @@ impl WaveCache {
 
     /// Drops uncommitted writes, keeping committed values warm: a dry run leaves no trace.
     pub fn discard_dirty(&self) {
-        self.map.retain(|_, e| {
-            if !e.dirty {
-                return true;
+        let mut keys = self.dirty_keys.lock();
+        for k in keys.drain(..) {
+            let known = match self.map.get_mut(&k) {
+                Some(mut e) => match e.committed.clone() {
+                    Some(v) => {
+                        e.current = v;
+                        e.dirty = false;
+                        true
+                    }
+                    None => false,
+                },
+                None => true,
+            };
+            if !known {
+                self.map.remove(&k);
             }
-            match e.committed.take() {
-                Some(v) => {
-                    e.current = v.clone();
-                    e.committed = Some(v);
-                    e.dirty = false;
-                    true
-                }
-                None => false,
-            }
-        });
+        }
     }
 
     /// After a failed commit: forget everything (the store is the truth).
     pub fn discard(&self) {
+        let mut keys = self.dirty_keys.lock();
         self.map.clear();
+        keys.clear();
     }
 
     /// Number of cached entries.
