@@ -1,4 +1,5 @@
 //! vmhost integration tests: one binary, one module per topic.
+#![allow(clippy::unwrap_used)]
 
 mod abi_doc;
 mod contracts_build;

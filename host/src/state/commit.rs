@@ -100,6 +100,9 @@ pub const SHARDS: usize = 16;
 /// Domain tag of the state root over the shard roots.
 const STATE_ROOT_DOMAIN: &[u8] = b"vmhost/v1/state-root";
 
+/// One shard's new version, root and JMT update.
+type ShardUpdate = (usize, Version, jmt::RootHash, jmt::storage::TreeUpdateBatch);
+
 /// The shard of a key hash: its first nibble.
 pub fn shard_of(key_hash: &KeyHash) -> usize {
     (key_hash.0[0] >> 4) as usize
@@ -151,7 +154,7 @@ impl StateCommitment {
             let kh = key_hash(k);
             per_shard[shard_of(&kh)].push((kh, v.as_ref().map(|v| v.to_vec())));
         }
-        let updates: Vec<(usize, Version, jmt::RootHash, jmt::storage::TreeUpdateBatch)> = per_shard
+        let updates: Vec<ShardUpdate> = per_shard
             .into_par_iter()
             .enumerate()
             .filter(|(_, set)| !set.is_empty())

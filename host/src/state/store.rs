@@ -104,11 +104,14 @@ pub trait Store: Send + Sync {
     fn write(&self, batch: WriteBatch) -> Result<()>;
 }
 
+/// Every column's entries, keyed by (column, key).
+type MemColumns = BTreeMap<(Column, Vec<u8>), Vec<u8>>;
+
 /// An in-memory [`Store`] for tests and benchmarks. Optionally fails a chosen write, to test
 /// that a failed commit leaves the previous state intact.
 #[derive(Debug, Default)]
 pub struct MemStore {
-    cols: RwLock<BTreeMap<(Column, Vec<u8>), Vec<u8>>>,
+    cols: RwLock<MemColumns>,
     fail_writes_after: AtomicUsize,
 }
 
