@@ -207,7 +207,15 @@ impl WasmtimeVm {
         };
         let pre = self.shared.linker.instantiate_pre(module).map_err(reject)?;
         let mut store = self.shared.new_store(None).map_err(|e| PrepareError::Internal(e.to_string()))?;
-        pre.instantiate(&mut store).map(|_| ()).map_err(reject)
+        match pre.instantiate(&mut store) {
+            Ok(_) => Ok(()),
+            // Every slot of the pool busy is this node's load, not the code's fault: failing the
+            // deploy here could reject on one validator what another accepts.
+            Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
+                Err(PrepareError::Internal(format!("{e:#}")))
+            }
+            Err(e) => Err(reject(e)),
+        }
     }
 }
 
