@@ -78,8 +78,13 @@ fn wave_cache_reads_through_to_the_store_and_tracks_only_dirty_entries() {
     assert_eq!(cache.dirty().len(), 1);
 }
 
-fn transfers(wave: u64, n: u64) -> Vec<vmhost_abi::Transaction> {
-    (0..n).map(|i| transfer(user(1 + i % 4), wave * 100 + i / 4, user(100 + i), 1_000 + i as u128)).collect()
+/// `n` transfers from users 1..=4 in turn, each sender's nonces starting at `first_nonce`.
+fn transfers(first_nonce: u64, n: u64) -> Vec<vmhost_abi::Transaction> {
+    (0..n).map(|i| transfer(user(1 + i % 4), first_nonce + i / 4, user(100 + i), 1_000 + i as u128)).collect()
+}
+
+fn all_succeed(out: &vmhost::WaveOutput) {
+    assert!(out.receipts.iter().all(|r| r.status == ReceiptStatus::Success), "{:?}", out.receipts);
 }
 
 #[test]
@@ -110,7 +115,9 @@ fn same_waves_on_fresh_stores_give_identical_roots_and_receipts() {
     let run = || {
         let mut chain = chain_on(Arc::new(MemStore::new()), WasmtimeConfig::default(), 8);
         let a = chain.execute_wave(&block(1), &transfers(0, 12)).unwrap();
-        let b = chain.execute_wave(&block(2), &transfers(1, 12)).unwrap();
+        let b = chain.execute_wave(&block(2), &transfers(3, 12)).unwrap();
+        all_succeed(&a);
+        all_succeed(&b);
         (a, b)
     };
     assert_eq!(run(), run());
@@ -136,6 +143,7 @@ fn failed_commit_leaves_the_previous_root_and_loses_nothing() {
     assert_eq!(reopened.state_root(), before);
     // The same wave now commits, with the root a never-failed chain gets.
     let retried = reopened.execute_wave(&block(2), &transfers(1, 4)).unwrap();
+    all_succeed(&retried);
     let mut control = chain_on(Arc::new(MemStore::new()), WasmtimeConfig::default(), 8);
     control.execute_wave(&block(1), &transfers(0, 4)).unwrap();
     let expected = control.execute_wave(&block(2), &transfers(1, 4)).unwrap();
@@ -210,4 +218,44 @@ fn transfer_that_would_leave_no_fee_is_discarded_and_only_the_fee_is_charged() {
     assert_eq!(r.code, ErrorCode::InsufficientBalance, "{r:?}");
     assert_eq!(chain.account(&user(1)).unwrap().balance, balance - 21_000);
     assert_eq!(chain.account(&user(2)).unwrap().balance, balance, "the transfer did not happen");
+}
+
+#[test]
+fn simulate_wave_matches_real_execution_and_leaves_no_trace() {
+    let mut chain = chain_on(Arc::new(MemStore::new()), WasmtimeConfig::default(), 8);
+    chain.execute_wave(&block(1), &transfers(0, 4)).unwrap();
+    let head = chain.head().clone();
+    let before = chain.account(&user(1)).unwrap();
+    let txs = transfers(1, 8);
+    let dry = chain.simulate_wave(&block(2), &txs).unwrap();
+    let again = chain.simulate_wave(&block(2), &txs).unwrap();
+    assert_eq!(dry, again, "a dry run leaves the cache as it found it");
+    assert_eq!(chain.head(), &head);
+    assert_eq!(chain.account(&user(1)).unwrap(), before);
+    assert!(dry.iter().all(|r| r.status == ReceiptStatus::Success), "{dry:?}");
+    let real = chain.execute_wave(&block(2), &txs).unwrap();
+    assert_eq!(real.receipts, dry, "the dry run predicts the real receipts");
+    assert_ne!(chain.state_root(), head.state_root);
+}
+
+#[test]
+fn wave_cache_discard_dirty_restores_committed_values_and_forgets_blind_writes() {
+    let store = Arc::new(MemStore::new());
+    let mut b = vmhost::state::WriteBatch::new();
+    b.put(Column::State, key(1).0.to_vec(), vec![1]);
+    store.write(b).unwrap();
+    let cache = WaveCache::new(store);
+    assert_eq!(cache.get(&key(1)).unwrap().as_deref(), Some(&[1u8][..]));
+    cache.apply([(key(1), Some(Arc::from(&[9u8][..]))), (key(2), Some(Arc::from(&[2u8][..])))]);
+    cache.apply([(key(1), Some(Arc::from(&[10u8][..])))]);
+    assert_eq!(cache.dirty().len(), 2, "each dirty key once");
+    cache.discard_dirty();
+    assert!(cache.dirty().is_empty());
+    assert_eq!(cache.get(&key(1)).unwrap().as_deref(), Some(&[1u8][..]), "read value restored");
+    assert_eq!(cache.get(&key(2)).unwrap(), None, "blind write forgotten, store consulted");
+    cache.apply([(key(3), Some(Arc::from(&[3u8][..])))]);
+    cache.mark_committed(usize::MAX);
+    assert!(cache.dirty().is_empty());
+    cache.discard_dirty();
+    assert_eq!(cache.get(&key(3)).unwrap().as_deref(), Some(&[3u8][..]), "committed values survive a discard");
 }
