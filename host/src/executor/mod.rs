@@ -238,6 +238,7 @@ impl Chain {
     }
 
     fn commit_wave(&mut self, block: &BlockContext, receipts: Vec<Receipt>) -> Result<WaveOutput> {
+        let started = std::time::Instant::now();
         let diff = self.cache.dirty();
         let mut batch = WriteBatch::new();
         let (version, commitment) = if diff.is_empty() {
@@ -246,6 +247,7 @@ impl Chain {
             let v = self.head.jmt_version.map_or(0, |v| v + 1);
             (Some(v), self.head.commitment.apply(&**self.env.store(), &diff, &mut batch)?)
         };
+        let jmt_done = std::time::Instant::now();
         let state_root = commitment.root();
         let events: Vec<&vmhost_abi::Event> = receipts.iter().flat_map(|r| r.events.iter()).collect();
         let record = WaveRecord {
@@ -273,13 +275,18 @@ impl Chain {
             waves: self.head.waves + 1,
         };
         batch.put(Column::Meta, HEAD_KEY, borsh::to_vec(&head).map_err(enc)?);
+        let encoded = std::time::Instant::now();
         self.env.store().write(batch)?;
+        let written = std::time::Instant::now();
         self.cache.mark_committed(self.env.config.wave_cache_max_entries);
         self.head = head;
         tracing::info!(
             root = %hex::encode(state_root),
             gas = record.gas_used,
             changed = diff.len(),
+            jmt_us = (jmt_done - started).as_micros() as u64,
+            encode_us = (encoded - jmt_done).as_micros() as u64,
+            write_us = (written - encoded).as_micros() as u64,
             "wave committed"
         );
         Ok(WaveOutput { record, receipts })

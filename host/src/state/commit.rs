@@ -100,8 +100,8 @@ pub const SHARDS: usize = 16;
 /// Domain tag of the state root over the shard roots.
 const STATE_ROOT_DOMAIN: &[u8] = b"vmhost/v1/state-root";
 
-/// One shard's new version, root and JMT update.
-type ShardUpdate = (usize, Version, jmt::RootHash, jmt::storage::TreeUpdateBatch);
+/// One shard's new version and root, and its encoded writes (nodes then values).
+type ShardUpdate = (usize, Version, jmt::RootHash, Vec<(Column, Vec<u8>, Vec<u8>)>);
 
 /// The shard of a key hash: its first nibble.
 pub fn shard_of(key_hash: &KeyHash) -> usize {
@@ -140,9 +140,9 @@ impl StateCommitment {
         h.finalize().into()
     }
 
-    /// Applies a wave's state diff: each touched shard gets its next version, computed in
-    /// parallel; JMT nodes, versioned values and the latest state values go into `batch`.
-    /// Returns the new commitment (the caller persists it with the batch).
+    /// Applies a wave's state diff: each touched shard gets its next version, computed and
+    /// encoded in parallel; JMT nodes, versioned values and the latest state values go into
+    /// `batch`. Returns the new commitment (the caller persists it with the batch).
     pub fn apply(
         &self,
         store: &dyn Store,
@@ -161,32 +161,17 @@ impl StateCommitment {
             .map(|(shard, set)| {
                 let version = self.versions[shard].map_or(0, |v| v + 1);
                 let reader = StoreTreeReader::new(store, shard as u8);
-                let (root, update) = Sha256Jmt::new(&reader).put_value_set(set, version)?;
-                Ok((shard, version, root, update))
+                let (root, update) = put_shard(&Sha256Jmt::new(&reader), set, version)?;
+                let writes = encode_shard(shard as u8, &update).map_err(io)?;
+                Ok((shard, version, root, writes))
             })
             .collect::<Result<_>>()?;
         let mut next = self.clone();
-        for (shard, version, root, update) in updates {
+        for (shard, version, root, writes) in updates {
             next.versions[shard] = Some(version);
             next.roots[shard] = root.0;
-            for (node_key, node) in update.node_batch.nodes() {
-                batch.put(
-                    Column::JmtNodes,
-                    node_key_bytes(shard as u8, node_key).map_err(io)?,
-                    borsh::to_vec(node).map_err(io)?,
-                );
-            }
-            for ((ver, kh), value) in update.node_batch.values() {
-                let stored = match value {
-                    Some(v) => {
-                        let mut s = Vec::with_capacity(v.len() + 1);
-                        s.push(1);
-                        s.extend_from_slice(v);
-                        s
-                    }
-                    None => vec![0],
-                };
-                batch.put(Column::JmtValues, jmt_value_key(kh, *ver), stored);
+            for (col, k, v) in writes {
+                batch.put(col, k, v);
             }
         }
         for (k, v) in diff {
@@ -222,6 +207,50 @@ impl StateCommitment {
             Some(v) => Ok(Sha256Jmt::new(&StoreTreeReader::new(store, shard as u8)).get(kh, v)?),
             None => Ok(None),
         }
+    }
+}
+
+/// Encodes one shard's update as store writes.
+fn encode_shard(shard: u8, update: &jmt::storage::TreeUpdateBatch) -> std::io::Result<Vec<(Column, Vec<u8>, Vec<u8>)>> {
+    let node_batch = &update.node_batch;
+    let mut writes = Vec::with_capacity(node_batch.nodes().len() + node_batch.values().len());
+    for (node_key, node) in node_batch.nodes() {
+        writes.push((Column::JmtNodes, node_key_bytes(shard, node_key)?, borsh::to_vec(node)?));
+    }
+    for ((ver, kh), value) in node_batch.values() {
+        let stored = match value {
+            Some(v) => {
+                let mut s = Vec::with_capacity(v.len() + 1);
+                s.push(1);
+                s.extend_from_slice(v);
+                s
+            }
+            None => vec![0],
+        };
+        writes.push((Column::JmtValues, jmt_value_key(kh, *ver), stored));
+    }
+    Ok(writes)
+}
+
+/// Applies one shard's value set at `version`.
+///
+/// A set without deletions goes through jmt's batch insertion, which builds every touched
+/// internal node once per wave (hashing each once); `put_value_set` re-creates and re-hashes the
+/// whole root-to-leaf path for every key, several times the work on a 10K-transfer wave. A set
+/// with a deletion takes the per-key path (the batch API cannot delete). The JMT's shape is a
+/// function of its key set, so both paths give the same root and nodes (tested below).
+fn put_shard(
+    tree: &Sha256Jmt<'_, StoreTreeReader<'_>>,
+    set: Vec<(KeyHash, Option<OwnedValue>)>,
+    version: Version,
+) -> anyhow::Result<(jmt::RootHash, jmt::storage::TreeUpdateBatch)> {
+    if set.iter().all(|(_, v)| v.is_some()) {
+        let set: Vec<(KeyHash, OwnedValue)> = set.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+        let (roots, update) = tree.batch_put_value_sets(vec![set], None, version)?;
+        let root = roots.first().copied().ok_or_else(|| anyhow::anyhow!("jmt returned no root"))?;
+        Ok((root, update))
+    } else {
+        tree.put_value_set(set, version)
     }
 }
 
@@ -369,6 +398,53 @@ mod tests {
         let mut bb = WriteBatch::new();
         let two = first.apply(&b, &diff(16..32, 1), &mut bb).unwrap();
         assert_eq!(one.root(), two.root());
+    }
+
+    /// Writes a jmt update batch for shard 0 (nodes only: what the tree reads back).
+    fn write_nodes(store: &crate::state::MemStore, update: &jmt::storage::TreeUpdateBatch) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut batch = WriteBatch::new();
+        let mut nodes: Vec<(Vec<u8>, Vec<u8>)> = update
+            .node_batch
+            .nodes()
+            .iter()
+            .map(|(k, n)| (node_key_bytes(0, k).unwrap(), borsh::to_vec(n).unwrap()))
+            .collect();
+        nodes.sort();
+        for (k, v) in &nodes {
+            batch.put(Column::JmtNodes, k.clone(), v.clone());
+        }
+        store.write(batch).unwrap();
+        nodes
+    }
+
+    #[test]
+    fn batch_insertion_builds_the_same_tree_as_per_key_insertion() {
+        let (fast, slow) = (crate::state::MemStore::new(), crate::state::MemStore::new());
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // Rounds of updates over a growing key space: new leaves split existing ones at every
+        // depth, existing keys are overwritten; round 3 deletes (the per-key path on both sides).
+        let rounds = [(1u64, 40u64), (300, 500), (200, 600), (50, 600), (700, 3000)];
+        for (version, (size, space)) in rounds.into_iter().enumerate() {
+            let version = version as u64;
+            let mut set: BTreeMap<KeyHash, Option<OwnedValue>> = BTreeMap::new();
+            for _ in 0..size {
+                let k = next() % space;
+                let value = if version == 3 && k % 3 == 0 { None } else { Some(next().to_le_bytes().to_vec()) };
+                set.insert(KeyHash::with::<Sha256>(k.to_le_bytes()), value);
+            }
+            let set: Vec<_> = set.into_iter().collect();
+            let (fast_reader, slow_reader) = (StoreTreeReader::new(&fast, 0), StoreTreeReader::new(&slow, 0));
+            let (fast_root, fast_update) = put_shard(&Sha256Jmt::new(&fast_reader), set.clone(), version).unwrap();
+            let (slow_root, slow_update) = Sha256Jmt::new(&slow_reader).put_value_set(set, version).unwrap();
+            assert_eq!(fast_root, slow_root, "version {version}");
+            assert_eq!(write_nodes(&fast, &fast_update), write_nodes(&slow, &slow_update), "version {version}");
+        }
     }
 
     #[test]

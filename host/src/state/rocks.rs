@@ -89,12 +89,29 @@ impl Store for RocksStore {
     }
 
     fn write(&self, batch: WriteBatch) -> Result<()> {
-        let mut wb = rocksdb::WriteBatch::default();
-        for (col, key, value) in batch.into_ops() {
+        // Column by column, in key order: each column's memtable is a skip list that reuses the
+        // previous insertion's position, so sorted keys insert faster than a wave's hash-ordered
+        // JMT nodes (the whole write of a 10K-transfer wave: 63 → 51 ms). The sort is stable, so
+        // a key written twice keeps its last value; columns are independent, so reordering
+        // across them changes nothing. `Column as usize` is its index in `Column::ALL`.
+        let mut per_col: [Vec<super::store::BatchOp>; Column::ALL.len()] = Default::default();
+        let mut bytes = 0;
+        for op in batch.into_ops() {
+            bytes += op.1.len() + op.2.as_ref().map_or(0, Vec::len) + 24;
+            per_col[op.0 as usize].push(op);
+        }
+        let mut wb = rocksdb::WriteBatch::with_capacity_bytes(bytes);
+        for (col, mut ops) in Column::ALL.into_iter().zip(per_col) {
+            if ops.is_empty() {
+                continue;
+            }
+            ops.sort_by(|a, b| a.1.cmp(&b.1));
             let cf = self.cf(col)?;
-            match value {
-                Some(v) => wb.put_cf(cf, key, v),
-                None => wb.delete_cf(cf, key),
+            for (_, key, value) in ops {
+                match value {
+                    Some(v) => wb.put_cf(cf, key, v),
+                    None => wb.delete_cf(cf, key),
+                }
             }
         }
         let mut wo = rocksdb::WriteOptions::default();
