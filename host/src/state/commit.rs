@@ -100,8 +100,11 @@ pub const SHARDS: usize = 16;
 /// Domain tag of the state root over the shard roots.
 const STATE_ROOT_DOMAIN: &[u8] = b"vmhost/v1/state-root";
 
+/// Encoded store writes: column, key, value.
+type Writes = Vec<(Column, Vec<u8>, Vec<u8>)>;
+
 /// One shard's new version and root, and its encoded writes (nodes then values).
-type ShardUpdate = (usize, Version, jmt::RootHash, Vec<(Column, Vec<u8>, Vec<u8>)>);
+type ShardUpdate = (usize, Version, jmt::RootHash, Writes);
 
 /// The shard of a key hash: its first nibble.
 pub fn shard_of(key_hash: &KeyHash) -> usize {
@@ -211,7 +214,7 @@ impl StateCommitment {
 }
 
 /// Encodes one shard's update as store writes.
-fn encode_shard(shard: u8, update: &jmt::storage::TreeUpdateBatch) -> std::io::Result<Vec<(Column, Vec<u8>, Vec<u8>)>> {
+fn encode_shard(shard: u8, update: &jmt::storage::TreeUpdateBatch) -> std::io::Result<Writes> {
     let node_batch = &update.node_batch;
     let mut writes = Vec::with_capacity(node_batch.nodes().len() + node_batch.values().len());
     for (node_key, node) in node_batch.nodes() {
