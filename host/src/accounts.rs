@@ -19,9 +19,16 @@ pub fn read_key(state: &OverlayStack<'_>, key: &StateKey) -> Result<AccountRecor
     }
 }
 
-/// Decodes an account record (fixed 24 bytes: balance u128 LE, nonce u64 LE).
+/// Decodes an account record (fixed 24 bytes: balance u128 LE, nonce u64 LE, its borsh
+/// encoding); any other length is corruption.
 pub fn decode(bytes: &[u8]) -> Result<AccountRecord> {
-    borsh::from_slice(bytes).map_err(|e| Error::Corrupt(format!("account record: {e}")))
+    let Ok(fixed) = <&[u8; 24]>::try_from(bytes) else {
+        return Err(Error::Corrupt(format!("account record of {} bytes (expected 24)", bytes.len())));
+    };
+    let (balance, nonce) = fixed.split_at(16);
+    let balance = u128::from_le_bytes(balance.try_into().map_err(|_| Error::Internal("split".into()))?);
+    let nonce = u64::from_le_bytes(nonce.try_into().map_err(|_| Error::Internal("split".into()))?);
+    Ok(AccountRecord { balance, nonce })
 }
 
 /// Encodes an account record.

@@ -5,7 +5,6 @@
 //! transaction's overlay through a [`NativeContext`]. Fees, nonces and the
 //! checkpoint/commit/revert discipline are the executor's, exactly as for contract calls.
 
-use std::sync::Arc;
 
 use vmhost_abi::{AccountRecord, Address, BlockContext, ErrorCode, Event, NativeTx, StateKey};
 
@@ -60,7 +59,7 @@ impl<'s, 'c> NativeContext<'s, 'c> {
     }
 
     /// Reads raw state.
-    pub fn get(&self, key: &StateKey) -> Result<Option<Arc<[u8]>>> {
+    pub fn get(&self, key: &StateKey) -> Result<Option<crate::state::StateBytes>> {
         self.state.get(key)
     }
 

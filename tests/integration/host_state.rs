@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use vmhost::state::{Column, MemStore, OverlayStack, RocksStore, Store, WaveCache};
+use vmhost::state::{Column, MemStore, OverlayStack, RocksStore, StateBytes, Store, WaveCache};
 use vmhost::testing::{block, transfer};
 use vmhost::Error;
 use vmhost_abi::{keys, Address, ErrorCode, Event, ReceiptStatus, StateKey};
@@ -74,7 +74,7 @@ fn wave_cache_reads_through_to_the_store_and_tracks_only_dirty_entries() {
     let cache = WaveCache::new(store);
     assert_eq!(cache.get(&key(7)).unwrap().as_deref(), Some(&[7u8][..]));
     assert!(cache.dirty().is_empty(), "reads are clean");
-    cache.apply([(key(8), Some(Arc::from(&[8u8][..])))]);
+    cache.apply([(key(8), Some(StateBytes::from(&[8u8][..])))]);
     assert_eq!(cache.dirty().len(), 1);
 }
 
@@ -279,14 +279,14 @@ fn wave_cache_discard_dirty_restores_committed_values_and_forgets_blind_writes()
     store.write(b).unwrap();
     let cache = WaveCache::new(store);
     assert_eq!(cache.get(&key(1)).unwrap().as_deref(), Some(&[1u8][..]));
-    cache.apply([(key(1), Some(Arc::from(&[9u8][..]))), (key(2), Some(Arc::from(&[2u8][..])))]);
-    cache.apply([(key(1), Some(Arc::from(&[10u8][..])))]);
+    cache.apply([(key(1), Some(StateBytes::from(&[9u8][..]))), (key(2), Some(StateBytes::from(&[2u8][..])))]);
+    cache.apply([(key(1), Some(StateBytes::from(&[10u8][..])))]);
     assert_eq!(cache.dirty().len(), 2, "each dirty key once");
     cache.discard_dirty();
     assert!(cache.dirty().is_empty());
     assert_eq!(cache.get(&key(1)).unwrap().as_deref(), Some(&[1u8][..]), "read value restored");
     assert_eq!(cache.get(&key(2)).unwrap(), None, "blind write forgotten, store consulted");
-    cache.apply([(key(3), Some(Arc::from(&[3u8][..])))]);
+    cache.apply([(key(3), Some(StateBytes::from(&[3u8][..])))]);
     cache.mark_committed(usize::MAX);
     assert!(cache.dirty().is_empty());
     cache.discard_dirty();

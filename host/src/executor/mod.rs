@@ -157,7 +157,7 @@ impl Chain {
         let mut diff = std::collections::BTreeMap::new();
         for (addr, balance) in accounts {
             let rec = AccountRecord { balance: *balance, nonce: 0 };
-            diff.insert(keys::account(addr), Some(Arc::from(&crate::accounts::encode(&rec)[..])));
+            diff.insert(keys::account(addr), Some(crate::state::StateBytes::from(&crate::accounts::encode(&rec)[..])));
         }
         let mut batch = WriteBatch::new();
         let commitment = self.head.commitment.apply(&**self.env.store(), &diff, &mut batch)?;

@@ -352,7 +352,7 @@ mod tests {
     }
 
     fn diff(keys: std::ops::Range<u8>, tag: u8) -> BTreeMap<StateKey, Value> {
-        keys.map(|i| (StateKey([i; 32]), Some(std::sync::Arc::from(&[tag, i][..])))).collect()
+        keys.map(|i| (StateKey([i; 32]), Some(crate::state::StateBytes::from(&[tag, i][..])))).collect()
     }
 
     #[test]

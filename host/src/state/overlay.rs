@@ -8,10 +8,10 @@
 //! state, so there is no undo log.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use vmhost_abi::{Event, StateKey};
 
+use super::bytes::StateBytes;
 use super::cache::{Value, WaveCache};
 use crate::error::{Error, Result};
 
@@ -67,7 +67,7 @@ impl<'c> OverlayStack<'c> {
     }
 
     /// Writes a value into the top frame.
-    pub fn put(&mut self, key: StateKey, value: impl Into<Arc<[u8]>>) {
+    pub fn put(&mut self, key: StateKey, value: impl Into<StateBytes>) {
         self.top().writes.insert(key, Some(value.into()));
     }
 
