@@ -175,7 +175,14 @@ pub(crate) fn execute(env: &Env, cache: &WaveCache, block: &BlockContext, tx: &T
     // gas_limit × base_fee; if the transaction's own effects (a transfer, a deposit, a value
     // call) leave too little for the fee, those effects are discarded. This keeps the rule in
     // one place for every handler and backend.
-    if code.is_ok() && accounts::read_key(&state, &sender_key)?.balance < fee {
+    // The sender's account now: what the transaction wrote, else what ingress read (nothing
+    // else writes the wave cache while this transaction runs).
+    let sender_now = |state: &OverlayStack<'_>| match state.written(&sender_key) {
+        Some(Some(bytes)) => accounts::decode(&bytes),
+        Some(None) => Ok(AccountRecord::default()),
+        None => Ok(acct),
+    };
+    if code.is_ok() && sender_now(&state)?.balance < fee {
         code = ErrorCode::InsufficientBalance;
     }
     let return_data = if code.is_ok() || code == ErrorCode::Reverted { return_data } else { Vec::new() };
@@ -183,7 +190,7 @@ pub(crate) fn execute(env: &Env, cache: &WaveCache, block: &BlockContext, tx: &T
         state.discard_all();
     }
     // Fee and nonce apply whatever the outcome (no refunds: only gas_used is debited).
-    let mut sender = accounts::read_key(&state, &sender_key)?;
+    let mut sender = sender_now(&state)?;
     sender.balance = match sender.balance.checked_sub(fee) {
         Some(b) => b,
         None => return Err(Error::Internal("fee exceeds the balance checked at ingress".into())),

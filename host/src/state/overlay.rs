@@ -66,6 +66,12 @@ impl<'c> OverlayStack<'c> {
         self.cache.get(key)
     }
 
+    /// The value this transaction wrote for `key` (in any open frame), without reading the
+    /// cache: `None` when the transaction has not written it.
+    pub fn written(&self, key: &StateKey) -> Option<Value> {
+        self.frames.iter().rev().find_map(|frame| frame.writes.get(key).cloned())
+    }
+
     /// Writes a value into the top frame.
     pub fn put(&mut self, key: StateKey, value: impl Into<StateBytes>) {
         self.top().writes.insert(key, Some(value.into()));

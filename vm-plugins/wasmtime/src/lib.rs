@@ -42,7 +42,7 @@ use std::time::Duration;
 use vmhost::wasm::{self, GAS_GLOBAL_EXPORT};
 use vmhost::{CallOutcome, Host, HostTrap, Module, PrepareError, Vm, VmError};
 use vmhost_abi::ErrorCode;
-use wasmtime::{Engine, Extern, InstancePre, ModuleExport, Store, Trap, Val};
+use wasmtime::{Engine, Extern, InstancePre, ModuleExport, Store, Trap, Val, ValRaw};
 
 pub use config::{Metering, WasmtimeConfig};
 use imports::StoreData;
@@ -356,8 +356,11 @@ impl Module for WasmtimeModule {
         let Some(Extern::Func(func)) = instance.get_module_export(&mut store, export) else {
             return Ok(CallOutcome { result: Err(ErrorCode::UnknownEntryPoint), gas_left: gas_limit });
         };
-        let func = func.typed::<(), ()>(&store).map_err(|e| VmError::Internal(format!("{e:#}")))?;
-        let r = func.call(&mut store, ());
+        // SAFETY: `entries` holds only exports of type `() -> ()` (filtered in `load`), so an
+        // empty parameter/result buffer is exactly what the callee's array-call ABI expects.
+        // This skips `Func::typed`'s per-call type lookup (~0.15 µs of a ~2.3 µs call).
+        let mut no_values: [ValRaw; 0] = [];
+        let r = unsafe { func.call_unchecked(&mut store, &mut no_values[..] as *mut [ValRaw]) };
         let (gas_left, exhausted) = self.gas_left(&mut store);
         store.data_mut().host = None;
         let result = match r {
