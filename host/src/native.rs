@@ -5,7 +5,6 @@
 //! transaction's overlay through a [`NativeContext`]. Fees, nonces and the
 //! checkpoint/commit/revert discipline are the executor's, exactly as for contract calls.
 
-
 use vmhost_abi::{AccountRecord, Address, BlockContext, ErrorCode, Event, NativeTx, StateKey};
 
 use crate::error::{Error, Result};
