@@ -100,13 +100,6 @@ fn wave_key(wave_id: u64) -> [u8; 8] {
     wave_id.to_be_bytes()
 }
 
-fn receipt_key(wave_id: u64, index: u32) -> [u8; 12] {
-    let mut k = [0u8; 12];
-    k[..8].copy_from_slice(&wave_id.to_be_bytes());
-    k[8..].copy_from_slice(&index.to_be_bytes());
-    k
-}
-
 impl Chain {
     /// Opens a chain over `store`, resuming from its last committed wave.
     pub fn open(store: Arc<dyn Store>, registry: VmRegistry, config: ExecConfig) -> Result<Self> {
@@ -240,31 +233,47 @@ impl Chain {
     fn commit_wave(&mut self, block: &BlockContext, receipts: Vec<Receipt>) -> Result<WaveOutput> {
         let started = std::time::Instant::now();
         let diff = self.cache.dirty();
-        let mut batch = WriteBatch::new();
-        let (version, commitment) = if diff.is_empty() {
-            (self.head.jmt_version, self.head.commitment.clone())
-        } else {
-            let v = self.head.jmt_version.map_or(0, |v| v + 1);
-            (Some(v), self.head.commitment.apply(&**self.env.store(), &diff, &mut batch)?)
-        };
+        let enc = |e: std::io::Error| Error::Internal(format!("encoding failed: {e}"));
+        // The state commitment and the receipts' roots and encoding are independent: run them
+        // side by side (the JMT shards rarely keep both threads busy to the end).
+        let (state, wave_part) = rayon::join(
+            || -> Result<_> {
+                let mut batch = WriteBatch::new();
+                if diff.is_empty() {
+                    return Ok((self.head.jmt_version, self.head.commitment.clone(), batch));
+                }
+                let v = self.head.jmt_version.map_or(0, |v| v + 1);
+                let c = self.head.commitment.apply(&**self.env.store(), &diff, &mut batch)?;
+                Ok((Some(v), c, batch))
+            },
+            || -> Result<_> {
+                let events: Vec<&vmhost_abi::Event> = receipts.iter().flat_map(|r| r.events.iter()).collect();
+                let roots = (
+                    commit::events_root(&events),
+                    commit::events_bloom(&events).to_vec(),
+                    commit::receipts_root(&receipts),
+                );
+                Ok((roots, borsh::to_vec(&receipts).map_err(enc)?))
+            },
+        );
+        let (version, commitment, mut batch) = state?;
+        let ((events_root, events_bloom, receipts_root), encoded_receipts) = wave_part?;
         let jmt_done = std::time::Instant::now();
         let state_root = commitment.root();
-        let events: Vec<&vmhost_abi::Event> = receipts.iter().flat_map(|r| r.events.iter()).collect();
         let record = WaveRecord {
             wave_id: block.wave_id,
             height: block.height,
             state_root,
-            events_root: commit::events_root(&events),
-            events_bloom: commit::events_bloom(&events).to_vec(),
-            receipts_root: commit::receipts_root(&receipts),
+            events_root,
+            events_bloom,
+            receipts_root,
             tx_count: receipts.len() as u32,
             gas_used: receipts.iter().map(|r| r.gas_used).sum(),
             version: version.unwrap_or(0),
         };
-        let enc = |e: std::io::Error| Error::Internal(format!("encoding failed: {e}"));
-        for (i, r) in receipts.iter().enumerate() {
-            batch.put(Column::Receipts, receipt_key(block.wave_id, i as u32), borsh::to_vec(r).map_err(enc)?);
-        }
+        // All of a wave's receipts under one key (as Ethereum clients store a block's): one
+        // store write instead of one per transaction.
+        batch.put(Column::Receipts, wave_key(block.wave_id), encoded_receipts);
         batch.put(Column::Waves, wave_key(block.wave_id), borsh::to_vec(&record).map_err(enc)?);
         let head = ChainHead {
             last_wave: Some(block.wave_id),
@@ -335,14 +344,13 @@ impl Chain {
         }
     }
 
-    /// A committed wave's receipts, in order.
+    /// A committed wave's receipts, in order (empty for an unknown wave).
     pub fn receipts(&self, wave_id: u64) -> Result<Vec<Receipt>> {
-        self.env
-            .store()
-            .scan_prefix(Column::Receipts, &wave_id.to_be_bytes(), usize::MAX)?
-            .into_iter()
-            .map(|(_, v)| Receipt::try_from_slice(&v).map_err(|e| Error::Corrupt(e.to_string())))
-            .collect()
+        match self.env.store().get(Column::Receipts, &wave_key(wave_id))? {
+            Some(b) => Vec::<Receipt>::try_from_slice(&b)
+                .map_err(|e| Error::Corrupt(format!("receipts of wave {wave_id}: {e}"))),
+            None => Ok(Vec::new()),
+        }
     }
 }
 

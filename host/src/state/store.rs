@@ -18,7 +18,7 @@ pub enum Column {
     JmtValues,
     /// Compiled artifacts by artifact tag ‖ code hash. Local, not consensus.
     Artifacts,
-    /// Receipts by wave id ‖ index (big endian).
+    /// A wave's receipts (borsh `Vec<Receipt>`) by wave id (big endian).
     Receipts,
     /// Wave commit records by wave id (big endian).
     Waves,
