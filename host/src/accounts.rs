@@ -4,7 +4,7 @@
 use vmhost_abi::{keys, AccountRecord, Address, ErrorCode, StateKey};
 
 use crate::error::{Error, Result};
-use crate::state::OverlayStack;
+use crate::state::{OverlayStack, Value};
 
 /// Reads an account (the default, empty account if absent).
 pub fn read(state: &OverlayStack<'_>, addr: &Address) -> Result<AccountRecord> {
@@ -13,8 +13,13 @@ pub fn read(state: &OverlayStack<'_>, addr: &Address) -> Result<AccountRecord> {
 
 /// Reads an account by its precomputed state key.
 pub fn read_key(state: &OverlayStack<'_>, key: &StateKey) -> Result<AccountRecord> {
-    match state.get(key)? {
-        Some(bytes) => decode(&bytes),
+    from_value(&state.get(key)?)
+}
+
+/// The account a state value holds (the default, empty account if absent).
+pub fn from_value(value: &Value) -> Result<AccountRecord> {
+    match value {
+        Some(bytes) => decode(bytes),
         None => Ok(AccountRecord::default()),
     }
 }
@@ -22,13 +27,13 @@ pub fn read_key(state: &OverlayStack<'_>, key: &StateKey) -> Result<AccountRecor
 /// Decodes an account record (fixed 24 bytes: balance u128 LE, nonce u64 LE, its borsh
 /// encoding); any other length is corruption.
 pub fn decode(bytes: &[u8]) -> Result<AccountRecord> {
-    let Ok(fixed) = <&[u8; 24]>::try_from(bytes) else {
+    let Ok(fixed) = <[u8; 24]>::try_from(bytes) else {
         return Err(Error::Corrupt(format!("account record of {} bytes (expected 24)", bytes.len())));
     };
-    let (balance, nonce) = fixed.split_at(16);
-    let balance = u128::from_le_bytes(balance.try_into().map_err(|_| Error::Internal("split".into()))?);
-    let nonce = u64::from_le_bytes(nonce.try_into().map_err(|_| Error::Internal("split".into()))?);
-    Ok(AccountRecord { balance, nonce })
+    let (mut balance, mut nonce) = ([0u8; 16], [0u8; 8]);
+    balance.copy_from_slice(&fixed[..16]);
+    nonce.copy_from_slice(&fixed[16..]);
+    Ok(AccountRecord { balance: u128::from_le_bytes(balance), nonce: u64::from_le_bytes(nonce) })
 }
 
 /// Encodes an account record.

@@ -65,13 +65,20 @@ fn overlay_refuses_to_pop_the_transaction_frame() {
     assert!(s.into_changes().is_err(), "open nested frames are a host bug, not silently merged");
 }
 
-#[test]
-fn wave_cache_reads_through_to_the_store_and_tracks_only_dirty_entries() {
+/// A wave cache over a store holding `key(k) = [k]` for each of `committed`.
+fn cache_over(committed: &[u8]) -> WaveCache {
     let store = Arc::new(MemStore::new());
     let mut b = vmhost::state::WriteBatch::new();
-    b.put(Column::State, key(7).0.to_vec(), vec![7]);
+    for &k in committed {
+        b.put(Column::State, key(k).0.to_vec(), vec![k]);
+    }
     store.write(b).unwrap();
-    let cache = WaveCache::new(store);
+    WaveCache::new(store)
+}
+
+#[test]
+fn wave_cache_reads_through_to_the_store_and_tracks_only_dirty_entries() {
+    let cache = cache_over(&[7]);
     assert_eq!(cache.get(&key(7)).unwrap().as_deref(), Some(&[7u8][..]));
     assert!(cache.dirty().is_empty(), "reads are clean");
     cache.apply([(key(8), Some(StateBytes::from(&[8u8][..])))]);
@@ -274,11 +281,7 @@ fn simulate_wave_matches_real_execution_and_leaves_no_trace() {
 
 #[test]
 fn wave_cache_discard_dirty_restores_committed_values_and_forgets_blind_writes() {
-    let store = Arc::new(MemStore::new());
-    let mut b = vmhost::state::WriteBatch::new();
-    b.put(Column::State, key(1).0.to_vec(), vec![1]);
-    store.write(b).unwrap();
-    let cache = WaveCache::new(store);
+    let cache = cache_over(&[1]);
     assert_eq!(cache.get(&key(1)).unwrap().as_deref(), Some(&[1u8][..]));
     cache.apply([(key(1), Some(StateBytes::from(&[9u8][..]))), (key(2), Some(StateBytes::from(&[2u8][..])))]);
     cache.apply([(key(1), Some(StateBytes::from(&[10u8][..])))]);

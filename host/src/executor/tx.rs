@@ -178,8 +178,7 @@ pub(crate) fn execute(env: &Env, cache: &WaveCache, block: &BlockContext, tx: &T
     // The sender's account now: what the transaction wrote, else what ingress read (nothing
     // else writes the wave cache while this transaction runs).
     let sender_now = |state: &OverlayStack<'_>| match state.written(&sender_key) {
-        Some(Some(bytes)) => accounts::decode(&bytes),
-        Some(None) => Ok(AccountRecord::default()),
+        Some(value) => accounts::from_value(&value),
         None => Ok(acct),
     };
     if code.is_ok() && sender_now(&state)?.balance < fee {

@@ -61,12 +61,6 @@ impl From<&[u8]> for StateBytes {
     }
 }
 
-impl<const N: usize> From<&[u8; N]> for StateBytes {
-    fn from(bytes: &[u8; N]) -> Self {
-        Self::from(&bytes[..])
-    }
-}
-
 impl From<Vec<u8>> for StateBytes {
     fn from(bytes: Vec<u8>) -> Self {
         if bytes.len() <= INLINE_BYTES {
@@ -94,12 +88,6 @@ impl PartialEq for StateBytes {
 }
 
 impl Eq for StateBytes {}
-
-impl PartialEq<[u8]> for StateBytes {
-    fn eq(&self, other: &[u8]) -> bool {
-        self.as_slice() == other
-    }
-}
 
 impl fmt::Debug for StateBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

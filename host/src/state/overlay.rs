@@ -58,12 +58,10 @@ impl<'c> OverlayStack<'c> {
 
     /// Reads a key through the frames, then the cache and store.
     pub fn get(&self, key: &StateKey) -> Result<Value> {
-        for frame in self.frames.iter().rev() {
-            if let Some(v) = frame.writes.get(key) {
-                return Ok(v.clone());
-            }
+        match self.written(key) {
+            Some(v) => Ok(v),
+            None => self.cache.get(key),
         }
-        self.cache.get(key)
     }
 
     /// The value this transaction wrote for `key` (in any open frame), without reading the

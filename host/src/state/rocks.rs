@@ -95,9 +95,11 @@ impl Store for RocksStore {
         // a key written twice keeps its last value; columns are independent, so reordering
         // across them changes nothing. `Column as usize` is its index in `Column::ALL`.
         let mut per_col: [Vec<super::store::BatchOp>; Column::ALL.len()] = Default::default();
+        // RocksDB's per-record overhead in a batch (tag, column id, two varint lengths).
+        const RECORD_OVERHEAD: usize = 24;
         let mut bytes = 0;
         for op in batch.into_ops() {
-            bytes += op.1.len() + op.2.as_ref().map_or(0, Vec::len) + 24;
+            bytes += op.1.len() + op.2.as_ref().map_or(0, Vec::len) + RECORD_OVERHEAD;
             per_col[op.0 as usize].push(op);
         }
         let mut wb = rocksdb::WriteBatch::with_capacity_bytes(bytes);
