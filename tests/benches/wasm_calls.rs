@@ -4,6 +4,10 @@
 //!
 //! `cargo bench -p vmhost-tests --bench wasm_calls`
 
+/// The node binary's allocator (see `host/cli/src/main.rs`), so the figures are the node's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::Duration;
 
