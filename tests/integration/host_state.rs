@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use vmhost::state::commit::{latest_value, StateCommitment};
 use vmhost::state::{Column, MemStore, OverlayStack, RocksStore, StateBytes, Store, WaveCache};
 use vmhost::testing::{block, transfer};
 use vmhost::Error;
@@ -65,14 +66,18 @@ fn overlay_refuses_to_pop_the_transaction_frame() {
     assert!(s.into_changes().is_err(), "open nested frames are a host bug, not silently merged");
 }
 
+/// Commits `key(k) = [k]` for each of `committed` to `store` (one JMT version).
+fn commit_to(store: &dyn Store, committed: &[u8]) {
+    let diff = committed.iter().map(|&k| (key(k), Some(StateBytes::from(&[k][..])))).collect();
+    let mut b = vmhost::state::WriteBatch::new();
+    StateCommitment::default().apply(store, &diff, &mut b).unwrap();
+    store.write(b).unwrap();
+}
+
 /// A wave cache over a store holding `key(k) = [k]` for each of `committed`.
 fn cache_over(committed: &[u8]) -> WaveCache {
     let store = Arc::new(MemStore::new());
-    let mut b = vmhost::state::WriteBatch::new();
-    for &k in committed {
-        b.put(Column::State, key(k).0.to_vec(), vec![k]);
-    }
-    store.write(b).unwrap();
+    commit_to(&*store, committed);
     WaveCache::new(store)
 }
 
@@ -102,24 +107,24 @@ fn write_batches_apply_in_order_on_both_stores() {
     let stores: [Arc<dyn Store>; 2] = [Arc::new(RocksStore::open(dir.path()).unwrap()), Arc::new(MemStore::new())];
     for store in stores {
         let mut seed = vmhost::state::WriteBatch::new();
-        seed.put(Column::State, b"gone".to_vec(), b"old".to_vec());
+        seed.put(Column::Waves, b"gone".to_vec(), b"old".to_vec());
         store.write(seed).unwrap();
         let mut batch = vmhost::state::WriteBatch::new();
         batch.put(Column::JmtNodes, b"z".to_vec(), b"1".to_vec());
-        batch.put(Column::State, b"b".to_vec(), b"first".to_vec());
-        batch.put(Column::State, b"a".to_vec(), b"a".to_vec());
+        batch.put(Column::Waves, b"b".to_vec(), b"first".to_vec());
+        batch.put(Column::Waves, b"a".to_vec(), b"a".to_vec());
         batch.put(Column::JmtNodes, b"a".to_vec(), b"node".to_vec());
-        batch.delete(Column::State, b"gone".to_vec());
-        batch.put(Column::State, b"b".to_vec(), b"second".to_vec());
-        batch.put(Column::State, b"c".to_vec(), b"c".to_vec());
-        batch.delete(Column::State, b"c".to_vec());
+        batch.delete(Column::Waves, b"gone".to_vec());
+        batch.put(Column::Waves, b"b".to_vec(), b"second".to_vec());
+        batch.put(Column::Waves, b"c".to_vec(), b"c".to_vec());
+        batch.delete(Column::Waves, b"c".to_vec());
         batch.put(Column::Meta, b"b".to_vec(), b"meta".to_vec());
         store.write(batch).unwrap();
         let get = |col, k: &[u8]| store.get(col, k).unwrap();
-        assert_eq!(get(Column::State, b"b"), Some(b"second".to_vec()));
-        assert_eq!(get(Column::State, b"a"), Some(b"a".to_vec()));
-        assert_eq!(get(Column::State, b"gone"), None);
-        assert_eq!(get(Column::State, b"c"), None);
+        assert_eq!(get(Column::Waves, b"b"), Some(b"second".to_vec()));
+        assert_eq!(get(Column::Waves, b"a"), Some(b"a".to_vec()));
+        assert_eq!(get(Column::Waves, b"gone"), None);
+        assert_eq!(get(Column::Waves, b"c"), None);
         assert_eq!(get(Column::JmtNodes, b"z"), Some(b"1".to_vec()));
         assert_eq!(get(Column::JmtNodes, b"a"), Some(b"node".to_vec()));
         assert_eq!(get(Column::Meta, b"b"), Some(b"meta".to_vec()));
@@ -148,7 +153,46 @@ fn wave_commit_roots_survive_reopen_of_rocksdb() {
     let acct = chain.account(&user(100)).unwrap();
     assert_eq!(acct.balance, 1_000);
     let via_jmt = chain.jmt_get(&keys::account(&user(100))).unwrap();
-    assert_eq!(via_jmt, chain.env().store().get(Column::State, &keys::account(&user(100)).0).unwrap());
+    assert_eq!(via_jmt, latest_value(&**chain.env().store(), &keys::account(&user(100))).unwrap());
+}
+
+#[test]
+fn reads_that_miss_the_cache_see_the_newest_committed_version() {
+    // Execution reads committed state from the versioned values (newest version wins, a
+    // deletion reads as absent); the tree walk at the head must agree on every key.
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(RocksStore::open(dir.path()).unwrap());
+    let value = |v: u8| Some(StateBytes::from(&[v][..]));
+    let mut first = vmhost::state::WriteBatch::new();
+    let base = [(key(1), value(1)), (key(2), value(2)), (key(3), value(3))].into_iter().collect();
+    let c = StateCommitment::default().apply(&*store, &base, &mut first).unwrap();
+    store.write(first).unwrap();
+    let mut second = vmhost::state::WriteBatch::new();
+    let diff = [(key(1), value(9)), (key(2), None)].into_iter().collect();
+    let c = c.apply(&*store, &diff, &mut second).unwrap();
+    store.write(second).unwrap();
+    let fresh = WaveCache::new(store.clone());
+    for (k, want) in [(1u8, Some(vec![9u8])), (2, None), (3, Some(vec![3])), (4, None)] {
+        assert_eq!(latest_value(&*store, &key(k)).unwrap(), want, "key {k}");
+        assert_eq!(fresh.get(&key(k)).unwrap().as_deref().map(<[u8]>::to_vec), want, "cache miss, key {k}");
+        assert_eq!(c.get(&*store, &key(k)).unwrap(), want, "tree walk, key {k}");
+    }
+}
+
+#[test]
+fn a_store_from_another_layout_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(RocksStore::open(dir.path()).unwrap());
+    {
+        // Add a column family this version does not know, as an older layout had (`state`).
+        let mut opts = rocksdb::Options::default();
+        opts.create_missing_column_families(true);
+        let mut names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
+        names.push("state");
+        drop(rocksdb::DB::open_cf(&opts, dir.path(), names).unwrap());
+    }
+    let e = RocksStore::open(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("column family `state`") && e.contains("another vmhost version"), "{e}");
 }
 
 #[test]

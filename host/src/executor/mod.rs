@@ -302,7 +302,7 @@ impl Chain {
     }
 
     fn read_state(&self, key: &StateKey) -> Result<Option<Vec<u8>>> {
-        self.env.store().get(Column::State, &key.0)
+        commit::latest_value(&**self.env.store(), key)
     }
 
     /// An account as committed.

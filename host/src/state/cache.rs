@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 use vmhost_abi::StateKey;
 
 use super::bytes::StateBytes;
-use super::store::{Column, Store};
+use super::store::Store;
 use crate::error::Result;
 
 /// A value in the cache. `None` is a known-absent key (or a deletion when dirty).
@@ -74,7 +74,7 @@ impl WaveCache {
         if let Some(e) = self.map.get(key) {
             return Ok(e.current.clone());
         }
-        let value: Value = self.store.get(Column::State, &key.0)?.map(StateBytes::from);
+        let value: Value = super::commit::latest_value(&*self.store, key)?.map(StateBytes::from);
         // Another transaction may have written meanwhile: never overwrite a present entry.
         let entry = self.map.entry(*key).or_insert(Entry { current: value, written_in: 0 });
         Ok(entry.current.clone())

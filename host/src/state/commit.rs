@@ -144,8 +144,7 @@ impl StateCommitment {
     }
 
     /// Applies a wave's state diff: each touched shard gets its next version, computed and
-    /// encoded in parallel; JMT nodes, versioned values and the latest state values go into
-    /// `batch`. Returns the new commitment (the caller persists it with the batch).
+    /// encoded in parallel; JMT nodes and versioned values go into `batch`. Returns the new commitment (the caller persists it with the batch).
     pub fn apply(
         &self,
         store: &dyn Store,
@@ -177,12 +176,6 @@ impl StateCommitment {
                 batch.put(col, k, v);
             }
         }
-        for (k, v) in diff {
-            match v {
-                Some(v) => batch.put(Column::State, k.0.to_vec(), v.to_vec()),
-                None => batch.delete(Column::State, k.0.to_vec()),
-            }
-        }
         Ok(next)
     }
 
@@ -201,8 +194,8 @@ impl StateCommitment {
         Ok(())
     }
 
-    /// Reads a value as committed in the JMT (the proof-backed path; execution reads the
-    /// `state` column).
+    /// Reads a value as committed in the JMT by walking the tree (the proof-backed path;
+    /// execution reads [`latest_value`]).
     pub fn get(&self, store: &dyn Store, key: &StateKey) -> Result<Option<Vec<u8>>> {
         let kh = key_hash(key);
         let shard = shard_of(&kh);
@@ -210,6 +203,24 @@ impl StateCommitment {
             Some(v) => Ok(Sha256Jmt::new(&StoreTreeReader::new(store, shard as u8)).get(kh, v)?),
             None => Ok(None),
         }
+    }
+}
+
+/// The latest committed value of `key`: the newest version of its key hash in
+/// [`Column::JmtValues`] (one reverse seek), `None` if it was never written or was deleted.
+///
+/// The store only ever holds committed waves (each is one atomic batch), so the newest version
+/// is the value at the chain head.
+pub fn latest_value(store: &dyn Store, key: &StateKey) -> Result<Option<Vec<u8>>> {
+    let kh = key_hash(key);
+    match store.get_prev(Column::JmtValues, &kh.0, &jmt_value_key(&kh, Version::MAX))? {
+        Some((_, mut stored)) if stored.first() == Some(&1) => {
+            stored.remove(0);
+            Ok(Some(stored))
+        }
+        Some((_, stored)) if stored.as_slice() == [0] => Ok(None),
+        Some((k, _)) => Err(Error::Corrupt(format!("versioned value at {} is malformed", hex::encode(k)))),
+        None => Ok(None),
     }
 }
 

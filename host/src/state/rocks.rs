@@ -44,7 +44,21 @@ impl RocksStore {
             }
             ColumnFamilyDescriptor::new(c.name(), cf_opts)
         });
-        let db = DB::open_cf_descriptors(&opts, path, cfs).map_err(storage_err)?;
+        // A store laid out by another vmhost version has column families this one does not
+        // know (RocksDB would refuse it with a bare "column families not opened").
+        if let Ok(existing) = DB::list_cf(&opts, path.as_ref()) {
+            let known = |name: &str| {
+                name == rocksdb::DEFAULT_COLUMN_FAMILY_NAME || Column::ALL.iter().any(|c| c.name() == name)
+            };
+            if let Some(unknown) = existing.iter().find(|n| !known(n)) {
+                return Err(Error::Storage(format!(
+                    "the store at {} has a column family `{unknown}` this vmhost does not use: it was written by \
+                     another vmhost version (layouts are not migrated; start from a fresh store directory)",
+                    path.as_ref().display()
+                )));
+            }
+        }
+        let db = DB::open_cf_descriptors(&opts, path.as_ref(), cfs).map_err(storage_err)?;
         Ok(Self { db, sync })
     }
 

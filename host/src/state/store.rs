@@ -10,11 +10,12 @@ use crate::error::{Error, Result};
 /// Column families of the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Column {
-    /// Latest state values by 32-byte state key (accounts, contract records, code, storage).
-    State,
     /// JMT nodes by encoded node key.
     JmtNodes,
-    /// Versioned JMT values: key hash ‖ version (big endian) → value (empty = deleted).
+    /// Versioned state values: JMT key hash ‖ shard version (big endian) → `1 ‖ value`, or `0`
+    /// for a deletion. Every state read that misses the wave cache finds the latest version
+    /// here with one reverse seek ([`crate::state::commit::latest_value`]), as Aptos reads its
+    /// versioned state KV; there is no second "latest values" copy to write on every commit.
     JmtValues,
     /// Compiled artifacts by artifact tag ‖ code hash. Local, not consensus.
     Artifacts,
@@ -28,20 +29,12 @@ pub enum Column {
 
 impl Column {
     /// Every column.
-    pub const ALL: [Column; 7] = [
-        Column::State,
-        Column::JmtNodes,
-        Column::JmtValues,
-        Column::Artifacts,
-        Column::Receipts,
-        Column::Waves,
-        Column::Meta,
-    ];
+    pub const ALL: [Column; 6] =
+        [Column::JmtNodes, Column::JmtValues, Column::Artifacts, Column::Receipts, Column::Waves, Column::Meta];
 
     /// The RocksDB column-family name.
     pub const fn name(self) -> &'static str {
         match self {
-            Column::State => "state",
             Column::JmtNodes => "jmt_nodes",
             Column::JmtValues => "jmt_values",
             Column::Artifacts => "artifacts",
