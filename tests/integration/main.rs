@@ -11,4 +11,5 @@ mod wasm_calls;
 mod wasm_deploy;
 mod wasm_examples;
 mod wasm_gas;
+mod wasm_stores;
 mod wasm_traps;

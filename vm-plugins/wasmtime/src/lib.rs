@@ -22,9 +22,11 @@
 //!   artifact is framed with a magic and a BLAKE3 checksum, so a corrupt artifact is detected
 //!   before wasmtime sees it; a foreign one (other engine version/config) fails wasmtime's own
 //!   check. Both make the host recompile from source.
-//! - **Call**: a fresh `Store` per call over the pooling allocator, `InstancePre::instantiate`,
+//! - **Call**: a fresh instance per call over the pooling allocator (`InstancePre::instantiate`),
 //!   gas budget into the injected global (or engine fuel), epoch deadline, run the `() -> ()`
-//!   entry point, map any trap to an ABI [`vmhost_abi::ErrorCode`].
+//!   entry point, map any trap to an ABI [`vmhost_abi::ErrorCode`]. The `Store` around the
+//!   instance is reused by up to [`WasmtimeConfig::store_reuse`] top-level calls that complete
+//!   (never by a nested call, never after a trap); nothing of a call outlives it but pool slots.
 //! - **Limits**: linear memory cap (a growth past it traps with `MemoryLimit`), wasm stack
 //!   limit (`StackOverflow`), wall-clock timeout through epoch interruption driven by a ticker
 //!   thread the backend owns (`Timeout`).
@@ -32,11 +34,12 @@
 pub mod config;
 mod imports;
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use vmhost::wasm::{self, GAS_GLOBAL_EXPORT};
@@ -108,12 +111,54 @@ fn start_ticker(engine: Engine, tick: Duration) -> Ticker {
     Ticker { stop }
 }
 
+/// A store kept for the next top-level call, and how many calls it has served.
+struct Recycled {
+    store: Store<StoreData>,
+    calls: u32,
+}
+
+// SAFETY: `StoreData::host` (a pointer to the caller's `dyn Host`) is its only field that is
+// not `Send`, and it is `None` in every recycled store: `Module::call` clears it before the
+// store is handed back, so nothing tied to a thread moves with the store.
+unsafe impl Send for Recycled {}
+
+/// Idle stores kept for reuse, at most (a few per executing thread is plenty).
+const MAX_IDLE_STORES: usize = 16;
+
+thread_local! {
+    /// wasmtime calls in progress on this thread; a cross-contract call nests one.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Counts a call in progress on this thread for as long as it lives.
+struct DepthGuard;
+
+impl DepthGuard {
+    /// Enters a call; `true` if it is the thread's top-level one.
+    fn enter() -> (Self, bool) {
+        let top = DEPTH.with(|d| {
+            let n = d.get();
+            d.set(n + 1);
+            n == 0
+        });
+        (DepthGuard, top)
+    }
+}
+
+impl Drop for DepthGuard {
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
 /// State shared by the backend and every module it loaded.
 struct Shared {
     engine: Engine,
     linker: wasmtime::Linker<StoreData>,
     cfg: WasmtimeConfig,
     deadline_ticks: u64,
+    /// Stores of completed top-level calls, for the next ones.
+    idle: Mutex<Vec<Recycled>>,
     _ticker: Ticker,
 }
 
@@ -130,6 +175,34 @@ impl Shared {
             store.set_fuel(u64::MAX / 4).map_err(|e| VmError::Internal(format!("{e:#}")))?;
         }
         Ok(store)
+    }
+
+    /// Readies a recycled store for a call: host, epoch deadline and instantiation fuel, as
+    /// [`Shared::new_store`] sets them on a new one.
+    fn rearm(&self, store: &mut Store<StoreData>, host: NonNull<dyn Host>) -> Result<(), VmError> {
+        store.data_mut().host = Some(host);
+        store.set_epoch_deadline(self.deadline_ticks);
+        if self.cfg.metering == Metering::EngineFuel {
+            store.set_fuel(u64::MAX / 4).map_err(|e| VmError::Internal(format!("{e:#}")))?;
+        }
+        Ok(())
+    }
+
+    fn take_idle(&self) -> Option<Recycled> {
+        self.idle.lock().ok()?.pop()
+    }
+
+    fn put_idle(&self, r: Recycled) {
+        let Ok(mut idle) = self.idle.lock() else { return };
+        if idle.len() < MAX_IDLE_STORES {
+            idle.push(r);
+        }
+    }
+
+    /// Drops every idle store, returning the pool slots their old instances held.
+    fn drop_idle(&self) {
+        let idle = self.idle.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
+        drop(idle);
     }
 }
 
@@ -162,7 +235,8 @@ impl WasmtimeVm {
         let tick = cfg.epoch_tick.max(Duration::from_millis(1));
         let deadline_ticks = (cfg.call_timeout.as_micros() / tick.as_micros().max(1)).max(1) as u64;
         let ticker = start_ticker(engine.clone(), tick);
-        Ok(Self { shared: Arc::new(Shared { engine, linker, cfg, deadline_ticks, _ticker: ticker }), tag })
+        let idle = Mutex::new(Vec::new());
+        Ok(Self { shared: Arc::new(Shared { engine, linker, cfg, deadline_ticks, idle, _ticker: ticker }), tag })
     }
 
     /// The wasmtime engine (benchmarks compare against it directly).
@@ -321,48 +395,109 @@ impl WasmtimeModule {
     }
 }
 
+/// Why a call produced no outcome.
+enum Failure {
+    /// Every instance slot of the pool is taken (possibly by idle stores' old instances).
+    PoolExhausted(wasmtime::Error),
+    /// Anything else: reported as is.
+    Vm(VmError),
+}
+
+impl From<VmError> for Failure {
+    fn from(e: VmError) -> Self {
+        Failure::Vm(e)
+    }
+}
+
 impl Module for WasmtimeModule {
     fn call(&self, entry: &str, gas_limit: u64, host: &mut dyn Host) -> Result<CallOutcome, VmError> {
         let Some(export) = self.entries.get(entry) else {
             return Ok(CallOutcome { result: Err(ErrorCode::UnknownEntryPoint), gas_left: gas_limit });
         };
         // SAFETY (lifetime erasure): the pointer is only dereferenced by host imports while this
-        // call runs; the store (and the pointer with it) is dropped before `call` returns.
+        // call runs; it is cleared from the store before `call` returns, whether the store is
+        // dropped or kept for another call.
         let host_ptr: NonNull<dyn Host> =
             unsafe { std::mem::transmute::<NonNull<dyn Host + '_>, NonNull<dyn Host + 'static>>(NonNull::from(host)) };
-        let mut store = self.shared.new_store(Some(host_ptr))?;
+        let (_depth, top) = DepthGuard::enter();
+        // Only top-level calls reuse stores: a nested call's store would otherwise hold idle
+        // slots for every level of a deep call chain.
+        let reuse = top && self.shared.cfg.store_reuse > 1;
+        let mut recycled = if reuse { self.shared.take_idle() } else { None };
+        let mut retried = false;
+        loop {
+            let (mut store, calls) = match recycled.take() {
+                Some(r) => {
+                    let mut store = r.store;
+                    self.shared.rearm(&mut store, host_ptr)?;
+                    (store, r.calls)
+                }
+                None => (self.shared.new_store(Some(host_ptr))?, 0),
+            };
+            let out = self.run(&mut store, export, gas_limit);
+            let data = store.data_mut();
+            data.host = None;
+            data.memory = None;
+            data.gas = None;
+            match out {
+                Ok(outcome) => {
+                    if reuse && outcome.result.is_ok() && calls + 1 < self.shared.cfg.store_reuse {
+                        self.shared.put_idle(Recycled { store, calls: calls + 1 });
+                    }
+                    return Ok(outcome);
+                }
+                // Idle stores and this one's old instances hold slots a fresh store would not:
+                // free them and try once more, so reuse never fails a call that would run
+                // without it.
+                Err(Failure::PoolExhausted(_)) if !retried => {
+                    drop(store);
+                    self.shared.drop_idle();
+                    retried = true;
+                }
+                Err(Failure::PoolExhausted(e)) => return Err(VmError::Internal(format!("{e:#}"))),
+                Err(Failure::Vm(e)) => return Err(e),
+            }
+        }
+    }
+}
+
+impl WasmtimeModule {
+    /// One call on `store`: a fresh instance, the gas budget, the entry point.
+    fn run(&self, store: &mut Store<StoreData>, export: &ModuleExport, gas_limit: u64) -> Result<CallOutcome, Failure> {
         let metered = self.shared.cfg.metering == Metering::Injected;
-        let instance = match self.pre.instantiate(&mut store) {
+        let instance = match self.pre.instantiate(&mut *store) {
             Ok(i) => i,
+            Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
+                return Err(Failure::PoolExhausted(e));
+            }
             Err(e) => {
                 let code = classify(&e, false)?;
                 return Ok(CallOutcome { result: Err(code), gas_left: gas_limit });
             }
         };
-        let Some(Extern::Memory(memory)) = instance.get_module_export(&mut store, &self.memory) else {
-            return Err(VmError::Internal("memory export vanished".into()));
+        let Some(Extern::Memory(memory)) = instance.get_module_export(&mut *store, &self.memory) else {
+            return Err(VmError::Internal("memory export vanished".into()).into());
         };
         store.data_mut().memory = Some(memory);
         if metered {
-            let Some(Extern::Global(g)) = self.gas.as_ref().and_then(|e| instance.get_module_export(&mut store, e))
+            let Some(Extern::Global(g)) = self.gas.as_ref().and_then(|e| instance.get_module_export(&mut *store, e))
             else {
-                return Err(VmError::Internal("gas global missing".into()));
+                return Err(VmError::Internal("gas global missing".into()).into());
             };
-            g.set(&mut store, Val::I64(gas_limit as i64)).map_err(|e| VmError::Internal(format!("{e:#}")))?;
+            g.set(&mut *store, Val::I64(gas_limit as i64)).map_err(|e| VmError::Internal(format!("{e:#}")))?;
             store.data_mut().gas = Some(g);
         } else {
             store.set_fuel(gas_limit).map_err(|e| VmError::Internal(format!("{e:#}")))?;
         }
-        let Some(Extern::Func(func)) = instance.get_module_export(&mut store, export) else {
+        let Some(Extern::Func(func)) = instance.get_module_export(&mut *store, export) else {
             return Ok(CallOutcome { result: Err(ErrorCode::UnknownEntryPoint), gas_left: gas_limit });
         };
         // SAFETY: `entries` holds only exports of type `() -> ()` (filtered in `load`), so an
         // empty parameter/result buffer is exactly what the callee's array-call ABI expects.
         // This skips `Func::typed`'s per-call type lookup (~0.15 µs of a ~2.3 µs call).
         let mut no_values: [ValRaw; 0] = [];
-        let r = unsafe { func.call_unchecked(&mut store, &mut no_values[..] as *mut [ValRaw]) };
-        let (gas_left, exhausted) = self.gas_left(&mut store);
-        store.data_mut().host = None;
+        let r = unsafe { func.call_unchecked(&mut *store, &mut no_values[..] as *mut [ValRaw]) };
+        let (gas_left, exhausted) = self.gas_left(store);
         let result = match r {
             Ok(()) => Ok(()),
             Err(e) => Err(classify(&e, exhausted)?),
