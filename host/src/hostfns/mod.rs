@@ -33,6 +33,9 @@ pub(crate) struct Frame {
     pub storage: Address,
     /// `keys::storage_seed(storage)`, computed on the frame's first storage access.
     pub storage_seed: Option<[u8; 32]>,
+    /// The last slot this frame accessed and its state key: a read-modify-write of a slot
+    /// (a balance update) derives the key once instead of twice.
+    pub last_slot: Option<([u8; 32], StateKey)>,
     /// `caller()`.
     pub caller: Address,
     /// Call input.
@@ -122,8 +125,15 @@ impl<'e, 'c> HostCtx<'e, 'c> {
     /// The state key of `slot` in the current frame's storage context.
     pub(crate) fn storage_key(&mut self, slot: &[u8; 32]) -> Result<StateKey, HostTrap> {
         let frame = self.frame_mut()?;
+        if let Some((last, key)) = &frame.last_slot {
+            if last == slot {
+                return Ok(*key);
+            }
+        }
         let seed = *frame.storage_seed.get_or_insert_with(|| vmhost_abi::keys::storage_seed(&frame.storage));
-        Ok(vmhost_abi::keys::storage_with_seed(&seed, slot))
+        let key = vmhost_abi::keys::storage_with_seed(&seed, slot);
+        frame.last_slot = Some((*slot, key));
+        Ok(key)
     }
 
     /// Records an infrastructure failure; the guest unwinds with a trap and the wave aborts.
