@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use vmhost::ChainConfig;
 use vmhost_abi::{Address, ContractType, NativeTx, ReceiptStatus, Transaction, TxKind};
 
@@ -29,7 +29,12 @@ pub fn run(cfg: &ChainConfig, transfers: u64, fresh: bool) -> Result<()> {
     if fresh && cfg.store.path.exists() {
         std::fs::remove_dir_all(&cfg.store.path)?;
     }
-    let mut chain = chain::open(cfg)?;
+    let mut chain = chain::open(cfg).with_context(|| {
+        format!(
+            "opening the demo store at {} (`vmhost demo --fresh` deletes it and starts over)",
+            cfg.store.path.display()
+        )
+    })?;
     println!("vmhost demo — store {} — backends: native, wasm=wasmtime", cfg.store.path.display());
     println!("starting at wave {:?}, state root {}", chain.head().last_wave, hex::encode(chain.state_root()));
 
