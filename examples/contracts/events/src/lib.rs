@@ -15,9 +15,7 @@ use vmhost_guest::{emit_event, input_exact, revert, topic};
 /// Entry point `emit`: N `Ping` events numbered 0..N.
 #[no_mangle]
 pub extern "C" fn emit() {
-    let Some(n) = input_exact::<4>() else {
-        revert(b"bad input length")
-    };
+    let Some(n) = input_exact::<4>() else { revert(b"bad input length") };
     let n = u32::from_le_bytes(n);
     // Hash the topic once, outside the loop.
     let ping = topic("Ping");

@@ -36,8 +36,7 @@
 #![no_std]
 
 use vmhost_guest::{
-    caller, emit_event, input_exact, read_u128, revert, set_return, sload, slot, write_u128, Address,
-    ZERO_ADDRESS,
+    caller, emit_event, input_exact, read_u128, revert, set_return, sload, slot, write_u128, Address, ZERO_ADDRESS,
 };
 
 // ---- event topics ---------------------------------------------------------------------
@@ -123,9 +122,7 @@ fn move_tokens(from: &Address, to: &Address, amount: u128) {
 
     let to_slot = balance_slot(to);
     // Cannot overflow (all balances sum to the total supply, a u128), but say so if it did.
-    let Some(to_balance) = read_u128(&to_slot).checked_add(amount) else {
-        revert(b"balance overflow")
-    };
+    let Some(to_balance) = read_u128(&to_slot).checked_add(amount) else { revert(b"balance overflow") };
     write_u128(&to_slot, to_balance);
 
     emit_transfer(from, to, amount);

@@ -35,8 +35,8 @@
 
 use core::hint::black_box;
 use vmhost_guest::{
-    balance, caller, consume_gas, emit_event, input_len, read_input_at, revert, self_address,
-    set_return, sstore, sys, transfer,
+    balance, caller, consume_gas, emit_event, input_len, read_input_at, revert, self_address, set_return, sstore, sys,
+    transfer,
 };
 
 /// 1 MiB of zeros for the oversized values. A zero-initialised `static mut` lands in `.bss`:
