@@ -133,6 +133,26 @@ fn write_batches_apply_in_order_on_both_stores() {
 }
 
 #[test]
+fn get_next_finds_the_first_entry_at_or_after_a_key_within_the_prefix_on_both_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores: [Arc<dyn Store>; 2] = [Arc::new(RocksStore::open(dir.path()).unwrap()), Arc::new(MemStore::new())];
+    for store in stores {
+        let mut b = vmhost::state::WriteBatch::new();
+        for k in [&b"a1"[..], b"a3", b"b2"] {
+            b.put(Column::JmtValues, k.to_vec(), k.to_vec());
+        }
+        b.put(Column::JmtNodes, b"a2".to_vec(), b"other column".to_vec());
+        store.write(b).unwrap();
+        let next = |prefix: &[u8], key: &[u8]| store.get_next(Column::JmtValues, prefix, key).unwrap().map(|(k, _)| k);
+        assert_eq!(next(b"a", b"a"), Some(b"a1".to_vec()));
+        assert_eq!(next(b"a", b"a1"), Some(b"a1".to_vec()), "at the key itself");
+        assert_eq!(next(b"a", b"a2"), Some(b"a3".to_vec()), "not another column's a2");
+        assert_eq!(next(b"a", b"a4"), None, "b2 is past the prefix");
+        assert_eq!(next(b"b", b"b3"), None, "past the last key");
+    }
+}
+
+#[test]
 fn wave_commit_roots_survive_reopen_of_rocksdb() {
     let dir = tempfile::tempdir().unwrap();
     let (root, record, record_receipts) = {

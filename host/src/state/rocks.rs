@@ -72,11 +72,11 @@ impl Store for RocksStore {
         self.db.get_cf(self.cf(col)?, key).map_err(storage_err)
     }
 
-    fn get_prev(&self, col: Column, prefix: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    fn get_next(&self, col: Column, prefix: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
         let mut ro = rocksdb::ReadOptions::default();
         ro.set_total_order_seek(true);
         let mut it = self.db.raw_iterator_cf_opt(self.cf(col)?, ro);
-        it.seek_for_prev(key);
+        it.seek(key);
         if !it.valid() {
             it.status().map_err(storage_err)?;
             return Ok(None);

@@ -12,10 +12,11 @@ use crate::error::{Error, Result};
 pub enum Column {
     /// JMT nodes by encoded node key.
     JmtNodes,
-    /// Versioned state values: JMT key hash ‖ shard version (big endian) → `1 ‖ value`, or `0`
-    /// for a deletion. Every state read that misses the wave cache finds the latest version
-    /// here with one reverse seek ([`crate::state::commit::latest_value`]), as Aptos reads its
-    /// versioned state KV; there is no second "latest values" copy to write on every commit.
+    /// Versioned state values: JMT key hash ‖ bitwise NOT of the shard version (big endian, so
+    /// a key's newest version sorts first) → `1 ‖ value`, or `0` for a deletion. Every state
+    /// read that misses the wave cache finds the latest version here with one forward seek
+    /// ([`crate::state::commit::latest_value`]), as Aptos reads its versioned state KV; there
+    /// is no second "latest values" copy to write on every commit.
     JmtValues,
     /// Compiled artifacts by artifact tag ‖ code hash. Local, not consensus.
     Artifacts,
@@ -89,8 +90,8 @@ impl WriteBatch {
 pub trait Store: Send + Sync {
     /// Reads one value.
     fn get(&self, col: Column, key: &[u8]) -> Result<Option<Vec<u8>>>;
-    /// The entry with the greatest key `<= key` whose key starts with `prefix`.
-    fn get_prev(&self, col: Column, prefix: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
+    /// The entry with the smallest key `>= key`, if its key starts with `prefix`.
+    fn get_next(&self, col: Column, prefix: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
     /// Entries whose key starts with `prefix`, in key order, at most `limit`.
     fn scan_prefix(&self, col: Column, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Applies a batch atomically.
@@ -131,11 +132,11 @@ impl Store for MemStore {
         Ok(self.cols.read().get(&(col, key.to_vec())).cloned())
     }
 
-    fn get_prev(&self, col: Column, prefix: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    fn get_next(&self, col: Column, prefix: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
         let cols = self.cols.read();
         let found = cols
-            .range((col, Vec::new())..=(col, key.to_vec()))
-            .next_back()
+            .range((col, key.to_vec())..)
+            .next()
             .filter(|((c, k), _)| *c == col && k.starts_with(prefix))
             .map(|((_, k), v)| (k.clone(), v.clone()));
         Ok(found)
