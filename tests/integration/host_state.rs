@@ -99,13 +99,17 @@ fn all_succeed(out: &vmhost::WaveOutput) {
     assert!(out.receipts.iter().all(|r| r.status == ReceiptStatus::Success), "{:?}", out.receipts);
 }
 
+/// A RocksDB store in `dir` and an in-memory one: store behaviour must not depend on which.
+fn both_stores(dir: &std::path::Path) -> [Arc<dyn Store>; 2] {
+    [Arc::new(RocksStore::open(dir).unwrap()), Arc::new(MemStore::new())]
+}
+
 #[test]
 fn write_batches_apply_in_order_on_both_stores() {
     // RocksStore reorders a batch by column and key before writing; the result must be the same
     // as applying the ops in order: later writes to a key win, deletes apply, columns stay apart.
     let dir = tempfile::tempdir().unwrap();
-    let stores: [Arc<dyn Store>; 2] = [Arc::new(RocksStore::open(dir.path()).unwrap()), Arc::new(MemStore::new())];
-    for store in stores {
+    for store in both_stores(dir.path()) {
         let mut seed = vmhost::state::WriteBatch::new();
         seed.put(Column::Waves, b"gone".to_vec(), b"old".to_vec());
         store.write(seed).unwrap();
@@ -135,8 +139,7 @@ fn write_batches_apply_in_order_on_both_stores() {
 #[test]
 fn get_next_finds_the_first_entry_at_or_after_a_key_within_the_prefix_on_both_stores() {
     let dir = tempfile::tempdir().unwrap();
-    let stores: [Arc<dyn Store>; 2] = [Arc::new(RocksStore::open(dir.path()).unwrap()), Arc::new(MemStore::new())];
-    for store in stores {
+    for store in both_stores(dir.path()) {
         let mut b = vmhost::state::WriteBatch::new();
         for k in [&b"a1"[..], b"a3", b"b2"] {
             b.put(Column::JmtValues, k.to_vec(), k.to_vec());

@@ -73,11 +73,7 @@ impl TreeReader for StoreTreeReader<'_> {
     }
 
     fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
-        let found = self.store.get_next(Column::JmtValues, &key_hash.0, &jmt_value_key(&key_hash, max_version))?;
-        Ok(match found {
-            Some((_, v)) if v.first() == Some(&1) => Some(v[1..].to_vec()),
-            _ => None,
-        })
+        Ok(versioned_value(self.store, &key_hash, max_version)?)
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
@@ -147,7 +143,8 @@ impl StateCommitment {
     }
 
     /// Applies a wave's state diff: each touched shard gets its next version, computed and
-    /// encoded in parallel; JMT nodes and versioned values go into `batch`. Returns the new commitment (the caller persists it with the batch).
+    /// encoded in parallel; JMT nodes and versioned values go into `batch`. Returns the new
+    /// commitment (the caller persists it with the batch).
     pub fn apply(
         &self,
         store: &dyn Store,
@@ -215,8 +212,12 @@ impl StateCommitment {
 /// The store only ever holds committed waves (each is one atomic batch), so the newest version
 /// is the value at the chain head.
 pub fn latest_value(store: &dyn Store, key: &StateKey) -> Result<Option<Vec<u8>>> {
-    let kh = key_hash(key);
-    match store.get_next(Column::JmtValues, &kh.0, &jmt_value_key(&kh, Version::MAX))? {
+    versioned_value(store, &key_hash(key), Version::MAX)
+}
+
+/// The newest stored version `<= max_version` of `kh`'s value (`None`: absent or deleted).
+fn versioned_value(store: &dyn Store, kh: &KeyHash, max_version: Version) -> Result<Option<Vec<u8>>> {
+    match store.get_next(Column::JmtValues, &kh.0, &jmt_value_key(kh, max_version))? {
         Some((_, mut stored)) if stored.first() == Some(&1) => {
             stored.remove(0);
             Ok(Some(stored))

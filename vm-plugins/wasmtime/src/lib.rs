@@ -167,20 +167,18 @@ impl Shared {
     /// epoch deadline, and in engine-fuel mode enough fuel to instantiate (the budget is set
     /// right before the entry point runs, so instantiation costs no gas in either mode).
     fn new_store(&self, host: Option<NonNull<dyn Host>>) -> Result<Store<StoreData>, VmError> {
-        let data = StoreData { host, memory: None, gas: None, limiter: MemoryLimiter { limit: self.cfg.memory_limit } };
+        let data =
+            StoreData { host: None, memory: None, gas: None, limiter: MemoryLimiter { limit: self.cfg.memory_limit } };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|d| &mut d.limiter);
-        store.set_epoch_deadline(self.deadline_ticks);
-        if self.cfg.metering == Metering::EngineFuel {
-            store.set_fuel(u64::MAX / 4).map_err(|e| VmError::Internal(format!("{e:#}")))?;
-        }
+        self.arm(&mut store, host)?;
         Ok(store)
     }
 
-    /// Readies a recycled store for a call: host, epoch deadline and instantiation fuel, as
-    /// [`Shared::new_store`] sets them on a new one.
-    fn rearm(&self, store: &mut Store<StoreData>, host: NonNull<dyn Host>) -> Result<(), VmError> {
-        store.data_mut().host = Some(host);
+    /// Readies a store, new or recycled, for a call: host, epoch deadline and, with engine
+    /// fuel, enough fuel to instantiate.
+    fn arm(&self, store: &mut Store<StoreData>, host: Option<NonNull<dyn Host>>) -> Result<(), VmError> {
+        store.data_mut().host = host;
         store.set_epoch_deadline(self.deadline_ticks);
         if self.cfg.metering == Metering::EngineFuel {
             store.set_fuel(u64::MAX / 4).map_err(|e| VmError::Internal(format!("{e:#}")))?;
@@ -429,7 +427,7 @@ impl Module for WasmtimeModule {
             let (mut store, calls) = match recycled.take() {
                 Some(r) => {
                     let mut store = r.store;
-                    self.shared.rearm(&mut store, host_ptr)?;
+                    self.shared.arm(&mut store, Some(host_ptr))?;
                     (store, r.calls)
                 }
                 None => (self.shared.new_store(Some(host_ptr))?, 0),
