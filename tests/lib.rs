@@ -29,15 +29,25 @@ pub fn example_wat(name: &str) -> Vec<u8> {
 
 /// A registry with the native plugin and a wasmtime backend.
 pub fn registry(cfg: WasmtimeConfig) -> VmRegistry {
+    registry_with(Arc::new(WasmtimeVm::new(cfg).expect("wasmtime")))
+}
+
+/// A registry with the native plugin and `vm` (kept by the caller, to look at it afterwards).
+pub fn registry_with(vm: Arc<WasmtimeVm>) -> VmRegistry {
     let mut r = VmRegistry::new();
     r.register_native(Arc::new(NativePlugin::default())).expect("native");
-    r.register_vm(ContractType::Wasm, Arc::new(WasmtimeVm::new(cfg).expect("wasmtime"))).expect("wasm");
+    r.register_vm(ContractType::Wasm, vm).expect("wasm");
     r
 }
 
 /// A chain over `store` with the default backends and funded accounts 1..=n.
 pub fn chain_on(store: Arc<dyn Store>, cfg: WasmtimeConfig, funded: u64) -> Chain {
-    let mut chain = Chain::open(store, registry(cfg), ExecConfig::default()).expect("open");
+    chain_with(store, registry(cfg), funded)
+}
+
+/// A chain over `store` with `registry` and funded accounts 1..=n.
+pub fn chain_with(store: Arc<dyn Store>, registry: VmRegistry, funded: u64) -> Chain {
+    let mut chain = Chain::open(store, registry, ExecConfig::default()).expect("open");
     if chain.head().jmt_version.is_none() {
         let alloc: Vec<(Address, u128)> = (1..=funded).map(|i| (user(i), 1_000_000_000_000)).collect();
         chain.genesis(&alloc).expect("genesis");

@@ -11,5 +11,6 @@ mod wasm_calls;
 mod wasm_deploy;
 mod wasm_examples;
 mod wasm_gas;
+mod wasm_reuse;
 mod wasm_stores;
 mod wasm_traps;

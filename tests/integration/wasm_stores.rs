@@ -1,5 +1,6 @@
-//! Store reuse in the wasmtime backend: a reused store never carries a call's instance state
-//! into the next call, and never makes a call fail that a fresh store would run.
+//! Store reuse in the wasmtime backend (with warm instances off): a reused store never carries
+//! a call's instance state into the next call, and never makes a call fail that a fresh store
+//! would run.
 
 use vmhost_abi::{Address, ErrorCode, ReceiptStatus};
 use vmhost_tests::{call, user};
@@ -27,6 +28,14 @@ const BUMP: &str = r#"
     unreachable))
 "#;
 
+/// The default configuration without warm instances, so every call instantiates (in a
+/// reused store). Warm instances are tested in `wasm_reuse.rs`.
+fn fresh_instances() -> WasmtimeConfig {
+    let mut cfg = WasmtimeConfig::default();
+    cfg.instance_reuse(0);
+    cfg
+}
+
 /// Runs `entries` in order in one wave from user 2 and returns the receipts.
 fn run_calls(env: &mut Env, c: Address, entries: &[&str]) -> Vec<vmhost_abi::Receipt> {
     let n = env.nonce(2);
@@ -36,8 +45,8 @@ fn run_calls(env: &mut Env, c: Address, entries: &[&str]) -> Vec<vmhost_abi::Rec
 
 #[test]
 fn every_call_starts_from_a_fresh_instance_on_a_reused_store() {
-    let mut env = Env::new();
     assert!(WasmtimeConfig::default().store_reuse > 1, "the default reuses stores");
+    let mut env = Env::with(fresh_instances());
     let c = env.deploy(wat::parse_str(BUMP).unwrap());
     // 40 calls cross the default reuse count (16) twice; traps in between drop their store.
     let entries: Vec<&str> = (0..40).map(|i| if i % 7 == 3 { "bump_then_trap" } else { "bump" }).collect();
@@ -55,7 +64,7 @@ fn every_call_starts_from_a_fresh_instance_on_a_reused_store() {
 fn reuse_gives_the_same_receipts_as_a_fresh_store_per_call() {
     let entries: Vec<&str> = (0..24).map(|i| if i % 5 == 4 { "bump_then_trap" } else { "bump" }).collect();
     let run = |reuse: u32| {
-        let mut cfg = WasmtimeConfig::default();
+        let mut cfg = fresh_instances();
         cfg.store_reuse(reuse);
         let mut env = Env::with(cfg);
         let c = env.deploy(wat::parse_str(BUMP).unwrap());
@@ -68,7 +77,7 @@ fn reuse_gives_the_same_receipts_as_a_fresh_store_per_call() {
 fn an_exhausted_pool_drops_idle_stores_instead_of_failing_the_call() {
     // Four instance slots: a store serving its fifth call holds four old instances, so the
     // fifth instantiation finds the pool empty and must retry on a fresh store.
-    let mut cfg = WasmtimeConfig::default();
+    let mut cfg = fresh_instances();
     cfg.pool_instances = 4;
     cfg.store_reuse(16);
     let mut env = Env::with(cfg);

@@ -119,7 +119,7 @@ pub fn instrument(code: &[u8]) -> Result<Vec<u8>, DeployError> {
 pub(crate) fn instrument_validated(code: &[u8]) -> Result<Vec<u8>, DeployError> {
     let mut pass = MeteringPass::scan(code)?;
     let mut module = Module::new();
-    pass.parse_core_module(&mut module, Parser::new(0), code).map_err(from_reencode)?;
+    pass.parse_core_module(&mut module, Parser::new(0), code).map_err(section_error)?;
     let output = module.finish();
     if let Err(err) = Validator::new_with_features(deterministic_features()).validate_all(&output) {
         return Err(DeployError::Instrumentation(format!("metered module is invalid: {err}")));
@@ -127,7 +127,7 @@ pub(crate) fn instrument_validated(code: &[u8]) -> Result<Vec<u8>, DeployError> 
     Ok(output)
 }
 
-fn from_reencode(err: reencode::Error<DeployError>) -> DeployError {
+pub(crate) fn section_error(err: reencode::Error<DeployError>) -> DeployError {
     match err {
         reencode::Error::UserError(err) => err,
         reencode::Error::ParseError(err) => DeployError::InvalidWasm(err.to_string()),
@@ -305,9 +305,9 @@ impl Reencode for MeteringPass {
 }
 
 /// One operator of a body being rewritten: the parsed operator and its bytes.
-struct BodyOp<'a> {
-    op: Operator<'a>,
-    bytes: &'a [u8],
+pub(crate) struct BodyOp<'a> {
+    pub(crate) op: Operator<'a>,
+    pub(crate) bytes: &'a [u8],
 }
 
 /// Rewrites one function body with segment charges and dynamic charges.
@@ -402,7 +402,7 @@ fn sync_out(function: &mut Function, gas: u32, counter: u32) {
 }
 
 /// Parses the operators of a body, keeping each operator's original bytes.
-fn read_ops<'a>(body: &FunctionBody<'a>) -> Result<Vec<BodyOp<'a>>, DeployError> {
+pub(crate) fn read_ops<'a>(body: &FunctionBody<'a>) -> Result<Vec<BodyOp<'a>>, DeployError> {
     let bytes = body.as_bytes();
     let base = body.range().start;
     let slice = |from: usize, to: usize| {

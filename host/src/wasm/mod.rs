@@ -63,10 +63,14 @@
 mod error;
 mod gate;
 mod metering;
+mod tracking;
 
 pub use error::DeployError;
 pub use gate::{deterministic_features, validate, ModuleInfo, WasmLimits};
 pub use metering::{instrument, operator_cost};
+pub use tracking::{
+    track_writes, Untrackable, DATA_HI_EXPORT, DATA_LO_EXPORT, DIRTY_HI_EXPORT, DIRTY_LO_EXPORT, GLOBAL_EXPORT_PREFIX,
+};
 
 /// The name of the exported mutable `i64` global holding the gas left.
 ///

@@ -48,6 +48,16 @@ pub struct WasmtimeConfig {
     /// executing thread holds up to `store_reuse - 1` idle slots of `pool_instances`; when the
     /// pool runs out, idle stores are dropped and the call retries on a fresh one.
     pub store_reuse: u32,
+    /// Idle instances kept warm for the next top-level call of the same contract, across all
+    /// contracts (default 64; 0 = a fresh instance per call). Needs [`Metering::Injected`]:
+    /// deploy then also runs the write-tracking pass ([`vmhost::wasm::track_writes`]), and a
+    /// call on a warm instance is followed by an exact reset of what it changed — the memory
+    /// range its writes and the host's writes covered, and the mutable globals — instead of
+    /// a new instantiation and wasmtime's reset of the pool slot. A call that traps, grows
+    /// memory, or dirtied more than 256 KiB drops its instance instead. Each idle instance
+    /// holds one of `pool_instances`; when the pool runs out they are dropped and the call
+    /// retries.
+    pub instance_reuse: u32,
     /// Static deploy limits of the gate.
     pub limits: WasmLimits,
 }
@@ -64,6 +74,7 @@ impl Default for WasmtimeConfig {
             pool_instances: 512,
             keep_resident: 2 << 20,
             store_reuse: 16,
+            instance_reuse: 64,
             limits: WasmLimits::default(),
         }
     }
@@ -93,6 +104,11 @@ impl WasmtimeConfig {
     /// Sets how many top-level calls one store serves (1 = a fresh store per call).
     pub fn store_reuse(&mut self, calls: u32) -> &mut Self {
         self.store_reuse = calls.max(1);
+        self
+    }
+    /// Sets how many idle warm instances are kept (0 = a fresh instance per call).
+    pub fn instance_reuse(&mut self, instances: u32) -> &mut Self {
+        self.instance_reuse = instances;
         self
     }
     /// Enables or disables the pooling allocator.

@@ -4,7 +4,7 @@
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 
-use vmhost::{Host, HostTrap, SliceMemory};
+use vmhost::{GuestMemory, Host, HostTrap};
 use vmhost_abi::{ValType, HOST_FUNCTIONS, IMPORT_MODULE};
 use wasmtime::{Caller, Engine, FuncType, Global, Linker, Memory, Val, ValRaw};
 
@@ -18,6 +18,49 @@ pub(crate) struct StoreData {
     pub gas: Option<Global>,
     /// Memory growth limiter.
     pub limiter: crate::MemoryLimiter,
+    /// The range of guest memory host functions wrote during the call, `[lo, hi)`
+    /// ([`NOTHING_WRITTEN`] when none): a warm instance's reset restores it too.
+    pub host_writes: (u32, u32),
+}
+
+/// An empty write range.
+pub(crate) const NOTHING_WRITTEN: (u32, u32) = (u32::MAX, 0);
+
+/// Guest memory as host functions see it, recording the range they write.
+struct TrackedMemory<'a> {
+    mem: &'a mut [u8],
+    written: &'a mut (u32, u32),
+}
+
+impl TrackedMemory<'_> {
+    fn widen(&mut self, lo: usize, hi: usize) {
+        let (lo, hi) = (u32::try_from(lo).unwrap_or(u32::MAX), u32::try_from(hi).unwrap_or(u32::MAX));
+        self.written.0 = self.written.0.min(lo);
+        self.written.1 = self.written.1.max(hi);
+    }
+}
+
+impl GuestMemory for TrackedMemory<'_> {
+    fn data(&self) -> &[u8] {
+        self.mem
+    }
+
+    /// Whole-memory access: all of it counts as written.
+    fn data_mut(&mut self) -> &mut [u8] {
+        self.widen(0, self.mem.len());
+        self.mem
+    }
+
+    fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), HostTrap> {
+        let start = ptr as usize;
+        let end = start.checked_add(bytes.len()).ok_or(HostTrap::OOB)?;
+        let dst = self.mem.get_mut(start..end).ok_or(HostTrap::OOB)?;
+        dst.copy_from_slice(bytes);
+        if start < end {
+            self.widen(start, end);
+        }
+        Ok(())
+    }
 }
 
 fn wasm_type(t: ValType) -> wasmtime::ValType {
@@ -65,11 +108,12 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreData>> {
             let (Some(memory), Some(host)) = (caller.data().memory, caller.data().host) else {
                 return Err(wasmtime::Error::new(HostTrap::new(vmhost_abi::ErrorCode::OtherTrap)));
             };
-            let (mem, _) = memory.data_and_store_mut(&mut caller);
+            let (mem, data) = memory.data_and_store_mut(&mut caller);
+            let mut mem = TrackedMemory { mem, written: &mut data.host_writes };
             // SAFETY: `host` points at the `&mut dyn Host` passed to `Module::call`, which
             // outlives the call and is not otherwise used while the guest runs.
             let host = unsafe { &mut *host.as_ptr() };
-            let r = host.host_call(f, &args[..params.len()], &mut SliceMemory(mem), &mut gas);
+            let r = host.host_call(f, &args[..params.len()], &mut mem, &mut gas);
             write_gas(&mut caller, gas)?;
             match r {
                 Ok(v) => {

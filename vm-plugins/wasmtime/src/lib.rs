@@ -18,37 +18,43 @@
 //! ```
 //!
 //! Concepts:
-//! - **Prepare** (deploy): gate → metering injection → Cranelift → `Module::serialize`. The
+//! - **Prepare** (deploy): gate → metering injection → write tracking (when instance reuse is
+//!   on) → Cranelift → `Module::serialize`. The
 //!   artifact is framed with a magic and a BLAKE3 checksum, so a corrupt artifact is detected
 //!   before wasmtime sees it; a foreign one (other engine version/config) fails wasmtime's own
 //!   check. Both make the host recompile from source.
-//! - **Call**: a fresh instance per call over the pooling allocator (`InstancePre::instantiate`),
-//!   gas budget into the injected global (or engine fuel), epoch deadline, run the `() -> ()`
-//!   entry point, map any trap to an ABI [`vmhost_abi::ErrorCode`]. The `Store` around the
-//!   instance is reused by up to [`WasmtimeConfig::store_reuse`] top-level calls that complete
-//!   (never by a nested call, never after a trap); nothing of a call outlives it but pool slots.
+//! - **Call**: an instance over the pooling allocator, gas budget into the injected global (or
+//!   engine fuel), epoch deadline, run the `() -> ()` entry point, map any trap to an ABI
+//!   [`vmhost_abi::ErrorCode`]. A top-level call of a write-tracked module runs on a *warm*
+//!   instance, kept from an earlier call and reset in place to its just-instantiated state
+//!   ([`WasmtimeConfig::instance_reuse`]; see the `warm` module). Every other call gets a fresh
+//!   instance (`InstancePre::instantiate`) in a `Store` reused by up to
+//!   [`WasmtimeConfig::store_reuse`] top-level calls that complete. Nested calls and calls that
+//!   trap never leave anything behind for a later call.
 //! - **Limits**: linear memory cap (a growth past it traps with `MemoryLimit`), wasm stack
 //!   limit (`StackOverflow`), wall-clock timeout through epoch interruption driven by a ticker
 //!   thread the backend owns (`Timeout`).
 
 pub mod config;
 mod imports;
+mod warm;
 
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use vmhost::wasm::{self, GAS_GLOBAL_EXPORT};
 use vmhost::{CallOutcome, Host, HostTrap, Module, PrepareError, Vm, VmError};
 use vmhost_abi::ErrorCode;
-use wasmtime::{Engine, Extern, InstancePre, ModuleExport, Store, Trap, Val, ValRaw};
+use wasmtime::{Engine, Extern, Global, Instance, InstancePre, Memory, ModuleExport, Store, Trap, Val, ValRaw};
 
 pub use config::{Metering, WasmtimeConfig};
-use imports::StoreData;
+use imports::{StoreData, NOTHING_WRITTEN};
+pub use warm::{ReuseStats, MAX_RESET_BYTES};
 
 /// Artifact framing: magic, then BLAKE3 of the payload, then the serialized module.
 const ARTIFACT_MAGIC: &[u8; 8] = b"VMHWT\x01\x00\x00";
@@ -159,6 +165,10 @@ struct Shared {
     deadline_ticks: u64,
     /// Stores of completed top-level calls, for the next ones.
     idle: Mutex<Vec<Recycled>>,
+    /// Warm instances of write-tracked modules, oldest first.
+    warm: warm::WarmPool,
+    /// Identifies loaded modules (the key of their warm instances).
+    next_module: AtomicU64,
     _ticker: Ticker,
 }
 
@@ -167,8 +177,13 @@ impl Shared {
     /// epoch deadline, and in engine-fuel mode enough fuel to instantiate (the budget is set
     /// right before the entry point runs, so instantiation costs no gas in either mode).
     fn new_store(&self, host: Option<NonNull<dyn Host>>) -> Result<Store<StoreData>, VmError> {
-        let data =
-            StoreData { host: None, memory: None, gas: None, limiter: MemoryLimiter { limit: self.cfg.memory_limit } };
+        let data = StoreData {
+            host: None,
+            memory: None,
+            gas: None,
+            limiter: MemoryLimiter { limit: self.cfg.memory_limit },
+            host_writes: NOTHING_WRITTEN,
+        };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|d| &mut d.limiter);
         self.arm(&mut store, host)?;
@@ -197,10 +212,16 @@ impl Shared {
         }
     }
 
-    /// Drops every idle store, returning the pool slots their old instances held.
+    /// Drops every idle store and warm instance, returning the pool slots they held.
     fn drop_idle(&self) {
         let idle = self.idle.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
         drop(idle);
+        self.warm.clear();
+    }
+
+    /// Whether deploys add write tracking (so calls can run on warm instances).
+    fn tracks_writes(&self) -> bool {
+        self.cfg.metering == Metering::Injected && self.cfg.instance_reuse > 0
     }
 }
 
@@ -229,12 +250,24 @@ impl WasmtimeVm {
         t.update(&vmhost_abi::ABI_VERSION.to_le_bytes());
         t.update(&vmhost_abi::gas::METERING_VERSION.to_le_bytes());
         t.update(&[cfg.metering as u8]);
+        // Write-tracked artifacts differ from plain ones (same gas, other code).
+        let tracked = cfg.metering == Metering::Injected && cfg.instance_reuse > 0;
+        t.update(&[u8::from(tracked)]);
         let tag = *t.finalize().as_bytes();
         let tick = cfg.epoch_tick.max(Duration::from_millis(1));
         let deadline_ticks = (cfg.call_timeout.as_micros() / tick.as_micros().max(1)).max(1) as u64;
         let ticker = start_ticker(engine.clone(), tick);
-        let idle = Mutex::new(Vec::new());
-        Ok(Self { shared: Arc::new(Shared { engine, linker, cfg, deadline_ticks, idle, _ticker: ticker }), tag })
+        let shared = Shared {
+            engine,
+            linker,
+            deadline_ticks,
+            idle: Mutex::new(Vec::new()),
+            warm: warm::WarmPool::new(cfg.instance_reuse),
+            next_module: AtomicU64::new(0),
+            cfg,
+            _ticker: ticker,
+        };
+        Ok(Self { shared: Arc::new(shared), tag })
     }
 
     /// The wasmtime engine (benchmarks compare against it directly).
@@ -245,6 +278,11 @@ impl WasmtimeVm {
     /// The backend configuration.
     pub fn config(&self) -> &WasmtimeConfig {
         &self.shared.cfg
+    }
+
+    /// How warm instances have served calls so far ([`WasmtimeConfig::instance_reuse`]).
+    pub fn reuse_stats(&self) -> ReuseStats {
+        self.shared.warm.stats()
     }
 }
 
@@ -278,15 +316,24 @@ impl WasmtimeVm {
             message: format!("module cannot be instantiated: {e:#}"),
         };
         let pre = self.shared.linker.instantiate_pre(module).map_err(reject)?;
-        let mut store = self.shared.new_store(None).map_err(|e| PrepareError::Internal(e.to_string()))?;
-        match pre.instantiate(&mut store) {
-            Ok(_) => Ok(()),
-            // Every slot of the pool busy is this node's load, not the code's fault: failing the
-            // deploy here could reject on one validator what another accepts.
-            Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
-                Err(PrepareError::Internal(format!("{e:#}")))
+        let mut retried = false;
+        loop {
+            let mut store = self.shared.new_store(None).map_err(|e| PrepareError::Internal(e.to_string()))?;
+            match pre.instantiate(&mut store) {
+                Ok(_) => return Ok(()),
+                // Idle stores and warm instances hold slots: free them and try once more.
+                Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() && !retried => {
+                    drop(store);
+                    self.shared.drop_idle();
+                    retried = true;
+                }
+                // Every slot of the pool busy is this node's load, not the code's fault: failing
+                // the deploy here could reject on one validator what another accepts.
+                Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
+                    return Err(PrepareError::Internal(format!("{e:#}")));
+                }
+                Err(e) => return Err(reject(e)),
             }
-            Err(e) => Err(reject(e)),
         }
     }
 }
@@ -303,7 +350,14 @@ impl Vm for WasmtimeVm {
     fn prepare(&self, code: &[u8]) -> Result<Vec<u8>, PrepareError> {
         let reject = |e: wasm::DeployError| PrepareError::Rejected { code: e.code(), message: e.to_string() };
         let bytes = match self.shared.cfg.metering {
-            Metering::Injected => wasm::prepare(code, &self.shared.cfg.limits).map_err(reject)?.1,
+            Metering::Injected => {
+                let metered = wasm::prepare(code, &self.shared.cfg.limits).map_err(reject)?.1;
+                if self.shared.tracks_writes() {
+                    warm::add_tracking(metered)
+                } else {
+                    metered
+                }
+            }
             Metering::EngineFuel => {
                 wasm::validate(code, &self.shared.cfg.limits).map_err(reject)?;
                 code.to_vec()
@@ -339,17 +393,40 @@ impl Vm for WasmtimeVm {
         if self.shared.cfg.metering == Metering::Injected && gas.is_none() {
             return Err(VmError::BadArtifact("metered artifact lacks the gas global".into()));
         }
-        Ok(Arc::new(WasmtimeModule { shared: self.shared.clone(), pre, entries, memory, gas }))
+        let tracking = if self.shared.tracks_writes() { warm::Tracking::find(&module) } else { None };
+        let id = self.shared.next_module.fetch_add(1, Ordering::Relaxed);
+        Ok(Arc::new(WasmtimeModule {
+            shared: self.shared.clone(),
+            pre,
+            entries,
+            memory,
+            gas,
+            id,
+            tracking,
+            pristine: std::sync::OnceLock::new(),
+        }))
     }
 }
 
-/// A loaded module: pre-linked, instantiated per call.
+/// A loaded module: pre-linked, instantiated per call (or kept warm, when write-tracked).
 struct WasmtimeModule {
     shared: Arc<Shared>,
     pre: InstancePre<StoreData>,
     entries: HashMap<String, ModuleExport>,
     memory: ModuleExport,
     gas: Option<ModuleExport>,
+    /// Key of this module's warm instances.
+    id: u64,
+    /// The write-tracking exports, when the artifact has them and reuse is on.
+    tracking: Option<warm::Tracking>,
+    /// The just-instantiated state a warm instance is reset to (taken from the first one).
+    pristine: std::sync::OnceLock<warm::Pristine>,
+}
+
+impl Drop for WasmtimeModule {
+    fn drop(&mut self) {
+        self.shared.warm.forget(self.id);
+    }
 }
 
 /// Maps a wasmtime error to an ABI trap code, or an infrastructure error.
@@ -418,6 +495,11 @@ impl Module for WasmtimeModule {
         let host_ptr: NonNull<dyn Host> =
             unsafe { std::mem::transmute::<NonNull<dyn Host + '_>, NonNull<dyn Host + 'static>>(NonNull::from(host)) };
         let (_depth, top) = DepthGuard::enter();
+        if top && self.tracking.is_some() {
+            if let Some(outcome) = self.call_warm(export, gas_limit, host_ptr)? {
+                return Ok(outcome);
+            }
+        }
         // Only top-level calls reuse stores: a nested call's store would otherwise hold idle
         // slots for every level of a deep call chain.
         let reuse = top && self.shared.cfg.store_reuse > 1;
@@ -476,16 +558,38 @@ impl WasmtimeModule {
         let Some(Extern::Memory(memory)) = instance.get_module_export(&mut *store, &self.memory) else {
             return Err(VmError::Internal("memory export vanished".into()).into());
         };
-        store.data_mut().memory = Some(memory);
-        if metered {
+        let gas = if metered {
             let Some(Extern::Global(g)) = self.gas.as_ref().and_then(|e| instance.get_module_export(&mut *store, e))
             else {
                 return Err(VmError::Internal("gas global missing".into()).into());
             };
-            g.set(&mut *store, Val::I64(gas_limit as i64)).map_err(|e| VmError::Internal(format!("{e:#}")))?;
-            store.data_mut().gas = Some(g);
+            Some(g)
         } else {
-            store.set_fuel(gas_limit).map_err(|e| VmError::Internal(format!("{e:#}")))?;
+            None
+        };
+        self.invoke(store, &instance, memory, gas, export, gas_limit)
+    }
+
+    /// Runs entry point `export` of `instance` with `gas_limit` (in the gas global `gas`, or
+    /// as engine fuel when it is `None`).
+    fn invoke(
+        &self,
+        store: &mut Store<StoreData>,
+        instance: &Instance,
+        memory: Memory,
+        gas: Option<Global>,
+        export: &ModuleExport,
+        gas_limit: u64,
+    ) -> Result<CallOutcome, Failure> {
+        let data = store.data_mut();
+        data.memory = Some(memory);
+        data.host_writes = NOTHING_WRITTEN;
+        match gas {
+            Some(g) => {
+                g.set(&mut *store, Val::I64(gas_limit as i64)).map_err(|e| VmError::Internal(format!("{e:#}")))?;
+                store.data_mut().gas = Some(g);
+            }
+            None => store.set_fuel(gas_limit).map_err(|e| VmError::Internal(format!("{e:#}")))?,
         }
         let Some(Extern::Func(func)) = instance.get_module_export(&mut *store, export) else {
             return Ok(CallOutcome { result: Err(ErrorCode::UnknownEntryPoint), gas_left: gas_limit });

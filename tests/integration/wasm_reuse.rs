@@ -1,0 +1,292 @@
+//! Warm instances (`WasmtimeConfig::instance_reuse`): a call on a reused instance starts from
+//! exactly the state a fresh instance has, whatever the calls before it wrote, and receipts,
+//! gas and state roots are the same with reuse on and off.
+
+use std::sync::Arc;
+
+use vmhost::state::MemStore;
+use vmhost::testing::block;
+use vmhost::Chain;
+use vmhost_abi::{Address, Receipt, ReceiptStatus, Transaction};
+use vmhost_tests::{call, chain_with, deploy, example_wasm, registry_with, user};
+use vmhost_wasmtime::{ReuseStats, WasmtimeConfig, WasmtimeVm};
+
+/// A small deterministic generator for test inputs.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// `scribble` first checksums its whole memory, its size and both mutable globals (what a
+/// fresh instance must show), then follows its input: 12-byte records `(op, addr, len)`, each
+/// a kind of write — every store width, `memory.fill/copy/init`, a host write through
+/// `input_read`, global updates, `memory.grow`, a trap. It returns the checksum.
+const SCRIBBLE: &str = r#"
+(module
+  (import "vmhost" "input_len" (func $input_len (result i32)))
+  (import "vmhost" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "vmhost" "set_return" (func $set_return (param i32 i32)))
+  (memory (export "memory") 5)
+  (data (i32.const 70000) "the pristine data segment of the scribble contract")
+  (data $p "passive!")
+  (global $g (mut i64) (i64.const 5))
+  (global $h (mut i32) (i32.const 77))
+  (func $checksum (result i64)
+    (local $i i32) (local $acc i64)
+    (local.set $acc (i64.add (global.get $g) (i64.extend_i32_u (global.get $h))))
+    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (memory.size))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (i32.mul (memory.size) (i32.const 65536))))
+      (local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 31)) (i64.load (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 8)))
+      (br $l)))
+    (local.get $acc))
+  (func (export "scribble")
+    (local $n i32) (local $i i32) (local $op i32) (local $a i32) (local $len i32) (local $sum i64)
+    (local.set $sum (call $checksum))
+    (local.set $n (call $input_len))
+    (call $input_read (i32.const 69632) (i32.const 0) (local.get $n))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $op (i32.load (i32.add (i32.const 69632) (local.get $i))))
+      (local.set $a (i32.load offset=4 (i32.add (i32.const 69632) (local.get $i))))
+      (local.set $len (i32.load offset=8 (i32.add (i32.const 69632) (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 12)))
+      (if (i32.eq (local.get $op) (i32.const 0)) (then (i32.store (local.get $a) (local.get $a))))
+      (if (i32.eq (local.get $op) (i32.const 1)) (then (i64.store offset=3 (local.get $a) (i64.const -1))))
+      (if (i32.eq (local.get $op) (i32.const 2)) (then (f32.store (local.get $a) (f32.const 1.5))))
+      (if (i32.eq (local.get $op) (i32.const 3)) (then (f64.store offset=9 (local.get $a) (f64.const -2.5))))
+      (if (i32.eq (local.get $op) (i32.const 4)) (then (i32.store8 (local.get $a) (i32.const 0xAB))))
+      (if (i32.eq (local.get $op) (i32.const 5)) (then (i32.store16 offset=1 (local.get $a) (i32.const 0xABCD))))
+      (if (i32.eq (local.get $op) (i32.const 6)) (then (i64.store8 (local.get $a) (i64.const 0x7F))))
+      (if (i32.eq (local.get $op) (i32.const 7)) (then (i64.store16 (local.get $a) (i64.const 0x1234))))
+      (if (i32.eq (local.get $op) (i32.const 8)) (then (i64.store32 offset=100 (local.get $a) (i64.const 0x12345678))))
+      (if (i32.eq (local.get $op) (i32.const 9)) (then (memory.fill (local.get $a) (i32.const 0xEE) (local.get $len))))
+      (if (i32.eq (local.get $op) (i32.const 10)) (then (memory.copy (local.get $a) (i32.const 70000) (local.get $len))))
+      (if (i32.eq (local.get $op) (i32.const 11))
+        (then (memory.init $p (local.get $a) (i32.const 0) (i32.and (local.get $len) (i32.const 7)))))
+      (if (i32.eq (local.get $op) (i32.const 12)) (then (call $input_read (local.get $a) (i32.const 0) (i32.const 12))))
+      (if (i32.eq (local.get $op) (i32.const 13))
+        (then (global.set $g (i64.add (global.get $g) (i64.const 1)))
+              (global.set $h (i32.mul (global.get $h) (i32.const 3)))))
+      (if (i32.eq (local.get $op) (i32.const 14)) (then (drop (memory.grow (i32.const 1)))))
+      (if (i32.eq (local.get $op) (i32.const 15)) (then unreachable))
+      (br $next)))
+    (i64.store (i32.const 69000) (local.get $sum))
+    (call $set_return (i32.const 69000) (i32.const 8))))
+"#;
+
+/// A chain on an in-memory store whose wasmtime backend the test keeps.
+fn chain(cfg: WasmtimeConfig) -> (Chain, Arc<WasmtimeVm>) {
+    let vm = Arc::new(WasmtimeVm::new(cfg).expect("wasmtime"));
+    (chain_with(Arc::new(MemStore::new()), registry_with(vm.clone()), 8), vm)
+}
+
+/// Runs `txs` as one wave and returns the receipts.
+fn wave(chain: &mut Chain, height: u64, txs: &[Transaction]) -> Vec<Receipt> {
+    chain.execute_wave(&block(height), txs).expect("wave").receipts
+}
+
+fn deployed(chain: &mut Chain, code: Vec<u8>) -> Address {
+    let r = wave(chain, 1, &[deploy(user(1), 0, code)]);
+    assert_eq!(r[0].status, ReceiptStatus::Success, "{:?}", r[0]);
+    r[0].contract_address.expect("address")
+}
+
+/// Inputs for `scribble`: mostly writes near the data segment (reset in place), some
+/// anywhere (a range over the reset cap drops the instance), some growing memory or trapping.
+fn scribble_inputs(n: usize) -> Vec<Vec<u8>> {
+    let mut rng = XorShift(0x5EED_F00D);
+    (0..n)
+        .map(|_| {
+            let records = 1 + rng.next() % 6;
+            let wide = rng.next().is_multiple_of(4);
+            let mut input = Vec::new();
+            for _ in 0..records {
+                let op = match rng.next() % 40 {
+                    r @ 0..=13 => r as u32,
+                    14 | 15 => 14,
+                    16 => 15,
+                    r => (r % 14) as u32,
+                };
+                let addr = if wide { rng.next() % (5 * 65536 - 4300) } else { 60_000 + rng.next() % 70_000 };
+                let len = rng.next() % 4096;
+                for v in [op, addr as u32, len as u32] {
+                    input.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+            input
+        })
+        .collect()
+}
+
+fn run_scribbles(cfg: WasmtimeConfig, inputs: &[Vec<u8>]) -> (Vec<Receipt>, [u8; 32], ReuseStats) {
+    let (mut chain, vm) = chain(cfg);
+    let c = deployed(&mut chain, wat::parse_str(SCRIBBLE).expect("wat"));
+    let mut receipts = Vec::new();
+    // A few waves, so calls run both within a wave and across commits.
+    for (w, part) in inputs.chunks(20).enumerate() {
+        let base = 20 * w as u64;
+        let txs: Vec<Transaction> = part
+            .iter()
+            .enumerate()
+            .map(|(i, input)| call(user(2), base + i as u64, c, "scribble", input.clone()))
+            .collect();
+        receipts.extend(wave(&mut chain, 2 + w as u64, &txs));
+    }
+    (receipts, chain.state_root(), vm.reuse_stats())
+}
+
+#[test]
+fn a_warm_instance_never_shows_what_an_earlier_call_wrote() {
+    let inputs = scribble_inputs(100);
+    let (receipts, _, stats) = run_scribbles(WasmtimeConfig::default(), &inputs);
+    let pristine = receipts.iter().find(|r| r.is_success()).expect("a call succeeds").return_data.clone();
+    assert_eq!(pristine.len(), 8);
+    let mut traps = 0;
+    for (i, r) in receipts.iter().enumerate() {
+        if r.is_success() {
+            assert_eq!(r.return_data, pristine, "call {i} saw state an earlier call left: {r:?}");
+        } else {
+            traps += 1;
+        }
+    }
+    assert!(traps > 0, "some inputs trap");
+    // The test is only worth something if instances really were reused, and some dropped.
+    assert!(stats.reused >= 40, "{stats:?}");
+    assert!(stats.dropped >= 5, "{stats:?}");
+}
+
+#[test]
+fn receipts_gas_and_root_are_the_same_with_reuse_on_and_off() {
+    let inputs = scribble_inputs(60);
+    let mut off = WasmtimeConfig::default();
+    off.instance_reuse(0);
+    let (on_receipts, on_root, on_stats) = run_scribbles(WasmtimeConfig::default(), &inputs);
+    let (off_receipts, off_root, off_stats) = run_scribbles(off, &inputs);
+    assert_eq!(on_receipts, off_receipts);
+    assert_eq!(on_root, off_root);
+    assert!(on_stats.reused > 0, "{on_stats:?}");
+    assert_eq!(off_stats, ReuseStats::default(), "reuse off keeps nothing warm");
+}
+
+#[test]
+fn the_token_example_runs_warm_with_the_same_receipts_as_cold() {
+    let run = |cfg: WasmtimeConfig| {
+        let (mut chain, vm) = chain(cfg);
+        let token = deployed(&mut chain, example_wasm("token"));
+        let init = call(user(1), 1, token, "init", 1_000_000u128.to_le_bytes().to_vec());
+        assert!(wave(&mut chain, 2, &[init])[0].is_success());
+        let txs: Vec<Transaction> = (0..40u64)
+            .map(|i| {
+                let mut input = user(2 + i % 5).0.to_vec();
+                input.extend_from_slice(&(1 + u128::from(i) * 7).to_le_bytes());
+                call(user(1), 2 + i, token, "transfer", input)
+            })
+            .collect();
+        let receipts = wave(&mut chain, 3, &txs);
+        assert!(receipts.iter().all(|r| r.is_success()), "{receipts:?}");
+        (receipts, chain.state_root(), vm.reuse_stats())
+    };
+    let mut off = WasmtimeConfig::default();
+    off.instance_reuse(0);
+    let (warm, warm_root, stats) = run(WasmtimeConfig::default());
+    let (cold, cold_root, _) = run(off);
+    assert_eq!(warm, cold);
+    assert_eq!(warm_root, cold_root);
+    // The Rust-built token is eligible, and its transfers reset in place.
+    assert!(stats.reused >= 39, "{stats:?}");
+    assert_eq!(stats.dropped, 0, "{stats:?}");
+}
+
+#[test]
+fn a_module_that_drops_a_data_segment_runs_on_fresh_instances() {
+    // Reusing this instance would make the second call's `memory.init` trap.
+    let src = r#"(module
+      (import "vmhost" "set_return" (func $set_return (param i32 i32)))
+      (memory (export "memory") 1)
+      (data $p "abc")
+      (func (export "run")
+        (memory.init $p (i32.const 0) (i32.const 0) (i32.const 3))
+        (data.drop $p)
+        (call $set_return (i32.const 0) (i32.const 3))))"#;
+    let (mut chain, vm) = chain(WasmtimeConfig::default());
+    let c = deployed(&mut chain, wat::parse_str(src).expect("wat"));
+    let txs: Vec<Transaction> = (0..5).map(|i| call(user(2), i, c, "run", vec![])).collect();
+    for r in wave(&mut chain, 2, &txs) {
+        assert!(r.is_success(), "{r:?}");
+        assert_eq!(r.return_data, b"abc");
+    }
+    assert_eq!(vm.reuse_stats(), ReuseStats::default(), "the module is not write-tracked");
+}
+
+#[test]
+fn an_exhausted_pool_drops_warm_instances_instead_of_failing_calls_or_deploys() {
+    // Four slots. Four contracts called once each leave four warm instances that fill the
+    // pool, so the next deploy's trial instantiation finds it full; then six contracts called
+    // in turn keep running out of slots.
+    let mut cfg = WasmtimeConfig::default();
+    cfg.pool_instances = 4;
+    let (mut chain, vm) = chain(cfg);
+    let code = |i: u64| {
+        let src = format!(
+            r#"(module (import "vmhost" "set_return" (func $r (param i32 i32))) (memory (export "memory") 1)
+               (data (i32.const 8) "contract {i}") (func (export "run") (call $r (i32.const 8) (i32.const 10))))"#
+        );
+        wat::parse_str(src).expect("wat")
+    };
+    let deploy_wave = |chain: &mut Chain, height: u64, range: std::ops::Range<u64>| -> Vec<Address> {
+        let txs: Vec<Transaction> = range.map(|i| deploy(user(1), i, code(i))).collect();
+        wave(chain, height, &txs).iter().map(|r| r.contract_address.expect("deployed")).collect::<Vec<_>>()
+    };
+    let mut contracts = deploy_wave(&mut chain, 1, 0..4);
+    let calls: Vec<Transaction> = (0..4).map(|i| call(user(2), i, contracts[i as usize], "run", vec![])).collect();
+    assert!(wave(&mut chain, 2, &calls).iter().all(|r| r.is_success()));
+    assert_eq!(vm.reuse_stats().instantiated, 4, "four warm instances hold the four slots");
+    contracts.extend(deploy_wave(&mut chain, 3, 4..6));
+    let calls: Vec<Transaction> =
+        (0..30).map(|i| call(user(2), 4 + i, contracts[i as usize % 6], "run", vec![])).collect();
+    for (i, r) in wave(&mut chain, 4, &calls).iter().enumerate() {
+        assert!(r.is_success(), "call {i}: {r:?}");
+        assert_eq!(r.return_data, format!("contract {}", i % 6).as_bytes(), "call {i}");
+    }
+    assert!(vm.reuse_stats().instantiated > 6, "{:?}", vm.reuse_stats());
+}
+
+#[test]
+fn the_warm_pool_keeps_at_most_its_cap_and_evicts_the_oldest() {
+    let mut cfg = WasmtimeConfig::default();
+    cfg.instance_reuse(1);
+    let (mut chain, vm) = chain(cfg);
+    let counter = |n: i32| {
+        wat::parse_str(format!(r#"(module (memory (export "memory") 1) (func (export "run") (drop (i32.const {n}))))"#))
+            .expect("wat")
+    };
+    let txs = [deploy(user(1), 0, counter(1)), deploy(user(1), 1, counter(2))];
+    let deployed = wave(&mut chain, 1, &txs);
+    let [a, b] = [0, 1].map(|i| deployed[i].contract_address.expect("deployed"));
+    // One idle instance at most: A B A B evicts every time, A A B B reuses twice.
+    let mut nonce = 0;
+    let mut run = |height: u64, order: [Address; 4]| {
+        let txs: Vec<Transaction> = order
+            .iter()
+            .map(|c| {
+                nonce += 1;
+                call(user(2), nonce - 1, *c, "run", vec![])
+            })
+            .collect();
+        assert!(wave(&mut chain, height, &txs).iter().all(|r| r.is_success()));
+        vm.reuse_stats()
+    };
+    let s = run(2, [a, b, a, b]);
+    assert_eq!((s.instantiated, s.reused), (4, 0), "{s:?}");
+    let s = run(3, [a, a, b, b]);
+    // The first A finds B's instance idle (evicted when A's is put back), so it instantiates.
+    assert_eq!((s.instantiated, s.reused), (6, 2), "{s:?}");
+}
