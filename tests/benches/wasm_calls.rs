@@ -39,6 +39,29 @@ const LOOP: &str = r#"(module
     (i64.store (i32.const 8) (call $sum (i64.load (i32.const 0))))
     (call $set_return (i32.const 8) (i32.const 8))))"#;
 
+/// `mem[(i * 8) mod 64 KiB] = i` for i in 0..n: a store on every iteration, to price the
+/// write tracking of warm instances (n from the input, the word at 8 as return data).
+const STORES: &str = r#"(module
+  (import "vmhost" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "vmhost" "set_return" (func $set_return (param i32 i32)))
+  (memory (export "memory") 1)
+  (func $fill (param $n i64) (local $i i64)
+    (block $done (loop $l
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (i64.store (i32.wrap_i64 (i64.and (i64.shl (local.get $i) (i64.const 3)) (i64.const 65528))) (local.get $i))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $l))))
+  (func (export "fill")
+    (call $input_read (i32.const 0) (i32.const 0) (i32.const 8))
+    (call $fill (i64.load (i32.const 0)))
+    (call $set_return (i32.const 8) (i32.const 8))))"#;
+
+fn native_fill(buf: &mut [u64; 8192], n: u64) {
+    for i in 0..n {
+        buf[(i & 8191) as usize] = i;
+    }
+}
+
 fn native_sum(n: u64) -> u64 {
     let mut acc = 0u64;
     let mut i = 0u64;
@@ -157,6 +180,32 @@ fn compute(c: &mut Criterion) {
     g.finish();
 }
 
+fn store_loop(c: &mut Criterion) {
+    let n: u64 = 1_000_000;
+    let mut g = c.benchmark_group("store_loop_1M");
+    g.measurement_time(Duration::from_secs(5)).throughput(Throughput::Elements(n));
+    let mut buf = Box::new([0u64; 8192]);
+    g.bench_function("native_rust", |b| {
+        b.iter(|| native_fill(std::hint::black_box(&mut buf), std::hint::black_box(n)))
+    });
+    let code = wat::parse_str(STORES).expect("wat");
+    for (label, reuse) in [("wasm_metered", 0), ("wasm_metered_write_tracked_warm", 64)] {
+        let mut cfg = WasmtimeConfig::default();
+        cfg.instance_reuse(reuse);
+        let vm = WasmtimeVm::new(cfg).expect("vm");
+        let m = vm.load(&vm.prepare(&code).expect("prepare")).expect("load");
+        let mut host = BareHost { input: n.to_le_bytes().to_vec() };
+        g.bench_function(label, |b| {
+            b.iter(|| {
+                let out = m.call("fill", 1 << 40, &mut host).expect("call");
+                assert!(out.result.is_ok());
+            })
+        });
+        assert_eq!(vm.reuse_stats().reused > 0, reuse > 0, "{label}: {:?}", vm.reuse_stats());
+    }
+    g.finish();
+}
+
 fn token_vs_native(c: &mut Criterion) {
     const N: u64 = 1_000;
     let mut g = c.benchmark_group("transfer_throughput");
@@ -212,5 +261,5 @@ fn compile_and_load(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, per_call, compute, token_vs_native, compile_and_load);
+criterion_group!(benches, per_call, compute, store_loop, token_vs_native, compile_and_load);
 criterion_main!(benches);

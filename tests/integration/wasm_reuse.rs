@@ -25,8 +25,8 @@ impl XorShift {
 
 /// `scribble` first checksums its whole memory, its size and both mutable globals (what a
 /// fresh instance must show), then follows its input: 12-byte records `(op, addr, len)`, each
-/// a kind of write — every store width, `memory.fill/copy/init`, a host write through
-/// `input_read`, global updates, `memory.grow`, a trap. It returns the checksum.
+/// a kind of write, done by a callee — every store width, `memory.fill/copy/init`, a host
+/// write through `input_read`, global updates, `memory.grow`, a trap. It returns the checksum.
 const SCRIBBLE: &str = r#"
 (module
   (import "vmhost" "input_len" (func $input_len (result i32)))
@@ -51,6 +51,7 @@ const SCRIBBLE: &str = r#"
     (local $n i32) (local $i i32) (local $op i32) (local $a i32) (local $len i32) (local $sum i64)
     (local.set $sum (call $checksum))
     (local.set $n (call $input_len))
+    (i32.store (i32.const 40000) (local.get $n))
     (call $input_read (i32.const 69632) (i32.const 0) (local.get $n))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
@@ -58,6 +59,12 @@ const SCRIBBLE: &str = r#"
       (local.set $a (i32.load offset=4 (i32.add (i32.const 69632) (local.get $i))))
       (local.set $len (i32.load offset=8 (i32.add (i32.const 69632) (local.get $i))))
       (local.set $i (i32.add (local.get $i) (i32.const 12)))
+      (call $apply (local.get $op) (local.get $a) (local.get $len))
+      (br $next)))
+    ;; Written after the calls: the caller's range and its callees' must both survive.
+    (i64.store (i32.const 69000) (local.get $sum))
+    (call $set_return (i32.const 69000) (i32.const 8)))
+  (func $apply (param $op i32) (param $a i32) (param $len i32)
       (if (i32.eq (local.get $op) (i32.const 0)) (then (i32.store (local.get $a) (local.get $a))))
       (if (i32.eq (local.get $op) (i32.const 1)) (then (i64.store offset=3 (local.get $a) (i64.const -1))))
       (if (i32.eq (local.get $op) (i32.const 2)) (then (f32.store (local.get $a) (f32.const 1.5))))
@@ -76,10 +83,7 @@ const SCRIBBLE: &str = r#"
         (then (global.set $g (i64.add (global.get $g) (i64.const 1)))
               (global.set $h (i32.mul (global.get $h) (i32.const 3)))))
       (if (i32.eq (local.get $op) (i32.const 14)) (then (drop (memory.grow (i32.const 1)))))
-      (if (i32.eq (local.get $op) (i32.const 15)) (then unreachable))
-      (br $next)))
-    (i64.store (i32.const 69000) (local.get $sum))
-    (call $set_return (i32.const 69000) (i32.const 8))))
+      (if (i32.eq (local.get $op) (i32.const 15)) (then unreachable))))
 "#;
 
 /// A chain on an in-memory store whose wasmtime backend the test keeps.

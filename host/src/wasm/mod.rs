@@ -12,6 +12,10 @@
 //! 2. [`instrument`] — the metering pass. It appends one mutable `i64` global holding the gas
 //!    left, exports it as [`GAS_GLOBAL_EXPORT`], and inserts charge code into every function
 //!    body. Everything else is re-encoded unchanged (custom sections are dropped).
+//! 3. Optionally, [`track_writes`] — the write-tracking pass, for backends that reuse an
+//!    instance across calls: every memory write widens a dirty range held in two appended
+//!    globals, so the instance can be reset exactly and cheaply. It charges no gas and does not
+//!    decide whether a deploy is accepted (a module it declines just runs on fresh instances).
 //!
 //! ```
 //! use vmhost::wasm::{prepare, WasmLimits};

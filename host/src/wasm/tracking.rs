@@ -34,8 +34,8 @@
 
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{
-    CodeSection, ConstExpr, ExportKind, ExportSection, Function, GlobalSection, GlobalType, Instruction, Module,
-    ValType,
+    BlockType, CodeSection, ConstExpr, ExportKind, ExportSection, Function, GlobalSection, GlobalType, Instruction,
+    Module, ValType,
 };
 use wasmparser::{ExternalKind, FunctionBody, Operator, Parser, Payload, TypeRef, Validator};
 
@@ -417,16 +417,19 @@ fn track_body(body: &FunctionBody<'_>, params: u32, lo: u32, hi: u32) -> Result<
     Ok(function)
 }
 
-/// With `value` (also in local `value`) on the stack: `global = value <cmp> global ? value :
-/// global` — `i32.lt_u` makes it a minimum, `i32.gt_u` a maximum.
+/// With `value` (also in local `value`) on the stack: `if value <cmp> global { global = value }`
+/// — `i32.lt_u` makes it a minimum, `i32.gt_u` a maximum. A branch, not a `select`: inside a
+/// loop the range stops growing after the first iterations, the branch is predicted, and the
+/// global is not rewritten on every write (a store loop ran 1.45 ms against 1.58–1.65 ms with
+/// `select`, and against 1.65 ms with the range kept in locals).
 fn widen(function: &mut Function, global: u32, value: u32, cmp: Instruction<'static>) {
     function
         .instruction(&Instruction::GlobalGet(global))
-        .instruction(&Instruction::LocalGet(value))
-        .instruction(&Instruction::GlobalGet(global))
         .instruction(&cmp)
-        .instruction(&Instruction::Select)
-        .instruction(&Instruction::GlobalSet(global));
+        .instruction(&Instruction::If(BlockType::Empty))
+        .instruction(&Instruction::LocalGet(value))
+        .instruction(&Instruction::GlobalSet(global))
+        .instruction(&Instruction::End);
 }
 
 #[cfg(test)]

@@ -98,7 +98,8 @@ fn every_memory_write_widens_both_ends_of_the_range() {
     let (hi, hi_mut, hi_init) = global(&out, DIRTY_HI_EXPORT);
     assert!(lo_mut && hi_mut);
     assert_eq!((lo_init, hi_init), (Some(-1), Some(0)), "the range starts empty");
-    // 9 stores, 3 bulk writes, no write in `reads`.
+    // One update of each end per write (inside an `if`): 9 stores, 3 bulk writes, no write in
+    // `reads`.
     assert_eq!(sets_of(&out, lo), [9, 3, 0]);
     assert_eq!(sets_of(&out, hi), [9, 3, 0]);
 }

@@ -3,7 +3,7 @@
 //! Implements [`vmhost::Vm`] on wasmtime 48 with the deterministic configuration of seed §3.2
 //! ([`config::engine_config`]), the shared deploy gate and metering pass of
 //! [`vmhost::wasm`], the pooling instance allocator, one pre-linked [`wasmtime::InstancePre`]
-//! per module, and every ABI v1 host function wired from the ABI table ([`imports`]).
+//! per module, and every ABI v1 host function wired from the ABI table (module `imports`).
 //!
 //! ```no_run
 //! use std::sync::Arc;
