@@ -219,6 +219,46 @@ fn a_store_from_another_layout_is_refused_with_a_clear_error() {
 }
 
 #[test]
+fn a_store_of_another_key_layout_is_refused_with_a_clear_error() {
+    use vmhost::state::rocks::{LAYOUT_KEY, STORE_LAYOUT};
+    let meta = |dir: &std::path::Path| {
+        let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
+        rocksdb::DB::open_cf(&rocksdb::Options::default(), dir, names).unwrap()
+    };
+    // A new store is marked with this layout and reopens.
+    let dir = tempfile::tempdir().unwrap();
+    drop(RocksStore::open(dir.path()).unwrap());
+    {
+        let db = meta(dir.path());
+        let cf = db.cf_handle(Column::Meta.name()).unwrap();
+        assert_eq!(db.get_cf(cf, LAYOUT_KEY).unwrap(), Some(STORE_LAYOUT.to_le_bytes().to_vec()));
+        // Another layout's marker (the same column families, other key encodings).
+        db.put_cf(cf, LAYOUT_KEY, (STORE_LAYOUT + 1).to_le_bytes()).unwrap();
+    }
+    let e = RocksStore::open(dir.path()).unwrap_err().to_string();
+    assert!(e.contains(&format!("has layout {}", STORE_LAYOUT + 1)) && e.contains("another vmhost version"), "{e}");
+    // Data without any marker: written before layouts were marked.
+    let dir = tempfile::tempdir().unwrap();
+    drop(RocksStore::open(dir.path()).unwrap());
+    {
+        let db = meta(dir.path());
+        db.delete_cf(db.cf_handle(Column::Meta.name()).unwrap(), LAYOUT_KEY).unwrap();
+        db.put_cf(db.cf_handle(Column::Waves.name()).unwrap(), 1u64.to_be_bytes(), b"old").unwrap();
+    }
+    let e = RocksStore::open(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("holds data but no layout marker"), "{e}");
+    // A chain on a marked store reopens with its state.
+    let dir = tempfile::tempdir().unwrap();
+    let root = {
+        let mut chain = chain_on(Arc::new(RocksStore::open(dir.path()).unwrap()), WasmtimeConfig::default(), 8);
+        all_succeed(&chain.execute_wave(&block(1), &transfers(0, 4)).unwrap());
+        chain.state_root()
+    };
+    let chain = chain_on(Arc::new(RocksStore::open(dir.path()).unwrap()), WasmtimeConfig::default(), 8);
+    assert_eq!(chain.state_root(), root);
+}
+
+#[test]
 fn same_waves_on_fresh_stores_give_identical_roots_and_receipts() {
     let run = || {
         let mut chain = chain_on(Arc::new(MemStore::new()), WasmtimeConfig::default(), 8);

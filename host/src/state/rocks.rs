@@ -59,11 +59,53 @@ impl RocksStore {
             }
         }
         let db = DB::open_cf_descriptors(&opts, path.as_ref(), cfs).map_err(storage_err)?;
-        Ok(Self { db, sync })
+        let store = Self { db, sync };
+        store.check_layout(path.as_ref())?;
+        Ok(store)
+    }
+
+    /// Refuses a store whose data is laid out differently (same column families, other key
+    /// encoding: reading it would return wrong values, not fail), and marks a new one.
+    fn check_layout(&self, path: &Path) -> Result<()> {
+        let meta = self.cf(Column::Meta)?;
+        let other = |what: String| {
+            Err(Error::Storage(format!(
+                "the store at {} {what}, and this vmhost reads layout {STORE_LAYOUT}: it was written by another \
+                 vmhost version (layouts are not migrated; start from a fresh store directory)",
+                path.display()
+            )))
+        };
+        match self.db.get_cf(meta, LAYOUT_KEY).map_err(storage_err)? {
+            Some(v) if v == STORE_LAYOUT.to_le_bytes() => Ok(()),
+            Some(v) => other(format!("has layout {}", hex_or_u32(&v))),
+            None => {
+                let empty = Column::ALL
+                    .iter()
+                    .all(|c| self.cf(*c).is_ok_and(|cf| self.db.iterator_cf(cf, IteratorMode::Start).next().is_none()));
+                if !empty {
+                    return other("holds data but no layout marker".into());
+                }
+                self.db.put_cf(meta, LAYOUT_KEY, STORE_LAYOUT.to_le_bytes()).map_err(storage_err)
+            }
+        }
     }
 
     fn cf(&self, col: Column) -> Result<&rocksdb::ColumnFamily> {
         self.db.cf_handle(col.name()).ok_or_else(|| Error::Storage(format!("column family {} missing", col.name())))
+    }
+}
+
+/// The on-disk layout this vmhost reads and writes (the encoding of keys and values in every
+/// column). Bumped whenever it changes; a store of another layout is refused when opened.
+pub const STORE_LAYOUT: u32 = 1;
+
+/// The `Meta` key holding the store's layout (`u32` little endian).
+pub const LAYOUT_KEY: &[u8] = b"store_layout";
+
+fn hex_or_u32(v: &[u8]) -> String {
+    match <[u8; 4]>::try_from(v) {
+        Ok(b) => u32::from_le_bytes(b).to_string(),
+        Err(_) => format!("0x{}", v.iter().map(|b| format!("{b:02x}")).collect::<String>()),
     }
 }
 
