@@ -149,9 +149,11 @@ pub enum PrepareError {
     Internal(String),
 }
 
-/// A loaded, callable module. Cheap to share; instantiated per call.
+/// A loaded, callable module. Cheap to share.
 pub trait Module: Send + Sync {
-    /// Instantiates the module and runs exported `entry` (`() -> ()`) with `gas_limit`.
+    /// Runs exported `entry` (`() -> ()`) with `gas_limit` on an instance in its
+    /// just-instantiated state: a fresh one, or one a backend kept from an earlier call and
+    /// restored exactly (nothing of an earlier call may be observable).
     /// Guest faults are reported in [`CallOutcome`]; `Err` is for infrastructure failures only.
     fn call(&self, entry: &str, gas_limit: u64, host: &mut dyn Host) -> Result<CallOutcome, VmError>;
 }

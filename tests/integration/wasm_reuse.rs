@@ -294,3 +294,65 @@ fn the_warm_pool_keeps_at_most_its_cap_and_evicts_the_oldest() {
     // The first A finds B's instance idle (evicted when A's is put back), so it instantiates.
     assert_eq!((s.instantiated, s.reused), (6, 2), "{s:?}");
 }
+
+#[test]
+fn every_example_gives_the_same_receipts_warm_and_cold() {
+    use vmhost_tests::example_wat;
+    let run = |cfg: WasmtimeConfig| {
+        let (mut chain, vm) = chain(cfg);
+        let codes = [
+            example_wasm("counter"),
+            example_wasm("c_counter"),
+            example_wat("counter"),
+            example_wasm("events"),
+            example_wasm("token"),
+            example_wat("proxy"),
+        ];
+        let txs: Vec<Transaction> =
+            codes.iter().enumerate().map(|(i, c)| deploy(user(1), i as u64, c.clone())).collect();
+        let receipts = wave(&mut chain, 1, &txs);
+        let a: Vec<Address> = receipts.iter().map(|r| r.contract_address.expect("deployed")).collect();
+        let (proxy, token) = (a[5], a[4]);
+        let via_proxy = |target: Address, entry: &str| {
+            let mut input = target.0.to_vec();
+            input.extend_from_slice(entry.as_bytes());
+            input
+        };
+        let mut calls: Vec<(u64, Address, &str, Vec<u8>)> =
+            vec![(1, token, "init", 1_000_000u128.to_le_bytes().to_vec())];
+        for round in 0..3u64 {
+            for c in &a[..3] {
+                calls.push((2, *c, "increment", vec![]));
+            }
+            calls.push((3, a[3], "emit", (round as u32 + 1).to_le_bytes().to_vec()));
+            calls.push((3, a[3], "emit_then_revert", vec![]));
+            let mut transfer = user(4 + round).0.to_vec();
+            transfer.extend_from_slice(&(100 + u128::from(round)).to_le_bytes());
+            calls.push((1, token, "transfer", transfer));
+            // Nested calls into contracts that have warm instances at the top level.
+            calls.push((5, proxy, "call", via_proxy(a[0], "increment")));
+            calls.push((5, proxy, "static", via_proxy(a[1], "get")));
+            calls.push((5, proxy, "delegate", via_proxy(a[2], "increment")));
+            calls.push((6, a[0], "get", vec![]));
+        }
+        let mut nonces = std::collections::HashMap::new();
+        let txs: Vec<Transaction> = calls
+            .into_iter()
+            .map(|(from, c, entry, input)| {
+                let n = nonces.entry(from).or_insert(if from == 1 { codes.len() as u64 } else { 0 });
+                *n += 1;
+                call(user(from), *n - 1, c, entry, input)
+            })
+            .collect();
+        let receipts = wave(&mut chain, 2, &txs);
+        (receipts, chain.state_root(), vm.reuse_stats())
+    };
+    let mut off = WasmtimeConfig::default();
+    off.instance_reuse(0);
+    let (warm, warm_root, stats) = run(WasmtimeConfig::default());
+    let (cold, cold_root, _) = run(off);
+    assert!(warm.iter().filter(|r| r.is_success()).count() >= 25, "{warm:?}");
+    assert_eq!(warm, cold);
+    assert_eq!(warm_root, cold_root);
+    assert!(stats.reused >= 20, "{stats:?}");
+}

@@ -159,3 +159,33 @@ fn garbage_is_an_error_not_a_panic() {
         let _ = track_writes(&valid[..cut]);
     }
 }
+
+#[test]
+fn whatever_the_gate_accepts_is_tracked_or_declined_never_an_error() {
+    use crate::wasm::gate::tests::{XorShift, FUZZ_SEED_MODULE};
+    let code = wat::parse_str(FUZZ_SEED_MODULE).expect("wat");
+    let limits = WasmLimits::default();
+    let mut rng = XorShift(0x7ac4_1e55_0dd5_eed5);
+    let (mut tracked, mut accepted) = (0, 0);
+    for _ in 0..256 {
+        let mut mutated = code.clone();
+        let offset = (rng.next() % code.len() as u64) as usize;
+        mutated[offset] ^= (rng.next() % 255 + 1) as u8;
+        let Ok((_, metered)) = prepare(&mutated, &limits) else { continue };
+        accepted += 1;
+        match track_writes(&metered) {
+            Ok(Ok(out)) => {
+                tracked += 1;
+                assert!(Validator::new_with_features(deterministic_features()).validate_all(&out).is_ok());
+            }
+            Ok(Err(_declined)) => {}
+            Err(e) => panic!("an accepted module failed to track: {e}"),
+        }
+        // Arbitrary bytes (a mutated metered module) give an error or a result, never a panic.
+        let mut broken = metered.clone();
+        let offset = (rng.next() % broken.len() as u64) as usize;
+        broken[offset] ^= (rng.next() % 255 + 1) as u8;
+        let _ = track_writes(&broken);
+    }
+    assert!(accepted > 0 && tracked > 0, "accepted {accepted}, tracked {tracked}");
+}

@@ -42,7 +42,8 @@ pub struct WasmtimeConfig {
     /// the whole window, so the window is then capped at 64 KiB.
     pub keep_resident: usize,
     /// Top-level calls one `Store` serves before it is dropped (default 16; 1 = a fresh store
-    /// per call). Every call still gets a fresh instance; reusing the store saves creating it,
+    /// per call). Applies to calls that do not run on a warm instance (see `instance_reuse`):
+    /// each still gets a fresh instance; reusing the store saves creating it,
     /// registering the module in it, and tearing it down (~0.5 µs of a ~6 µs token transfer).
     /// A store keeps the pool slots of the instances it created until it is dropped, so each
     /// executing thread holds up to `store_reuse - 1` idle slots of `pool_instances`; when the
