@@ -156,31 +156,15 @@ struct MeteringPass {
 impl MeteringPass {
     /// Collects what the rewrite needs: the gas global's index and the parameter counts.
     fn scan(code: &[u8]) -> Result<Self, DeployError> {
-        let mut type_params: Vec<u32> = Vec::new();
-        let mut param_counts = Vec::new();
+        let param_counts = param_counts(code)?;
         let mut globals = 0u32;
         for payload in Parser::new(0).parse_all(code) {
             match payload? {
-                Payload::TypeSection(reader) => {
-                    for ty in reader.into_iter_err_on_gc_types() {
-                        let params =
-                            u32::try_from(ty?.params().len()).map_err(|_| instrumentation("too many parameters"))?;
-                        type_params.push(params);
-                    }
-                }
                 Payload::ImportSection(reader) => {
                     for import in reader.into_imports() {
                         if let TypeRef::Global(_) = import?.ty {
                             globals = globals.saturating_add(1);
                         }
-                    }
-                }
-                Payload::FunctionSection(reader) => {
-                    for type_index in reader {
-                        let params = type_params
-                            .get(type_index? as usize)
-                            .ok_or_else(|| instrumentation("type index out of bounds"))?;
-                        param_counts.push(*params);
                     }
                 }
                 Payload::GlobalSection(reader) => {
@@ -205,6 +189,47 @@ impl MeteringPass {
     fn gas_global_type() -> GlobalType {
         GlobalType { val_type: ValType::I64, mutable: true, shared: false }
     }
+}
+
+/// Parameter count of each defined function, in code-section order.
+pub(crate) fn param_counts(code: &[u8]) -> Result<Vec<u32>, DeployError> {
+    let mut type_params: Vec<u32> = Vec::new();
+    let mut param_counts = Vec::new();
+    for payload in Parser::new(0).parse_all(code) {
+        match payload? {
+            Payload::TypeSection(reader) => {
+                for ty in reader.into_iter_err_on_gc_types() {
+                    let params =
+                        u32::try_from(ty?.params().len()).map_err(|_| instrumentation("too many parameters"))?;
+                    type_params.push(params);
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for type_index in reader {
+                    let params = type_params
+                        .get(type_index? as usize)
+                        .ok_or_else(|| instrumentation("type index out of bounds"))?;
+                    param_counts.push(*params);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(param_counts)
+}
+
+/// A body's local declarations, re-encoded, and how many locals (parameters included) it has.
+pub(crate) fn body_locals(body: &FunctionBody<'_>, params: u32) -> Result<(Vec<(u32, ValType)>, u64), DeployError> {
+    let mut locals = Vec::new();
+    let mut declared = u64::from(params);
+    for decl in body.get_locals_reader()? {
+        let (count, ty) = decl?;
+        declared = declared.saturating_add(count.into());
+        let ty =
+            reencode::RoundtripReencoder.val_type(ty).map_err(|err| DeployError::Instrumentation(err.to_string()))?;
+        locals.push((count, ty));
+    }
+    Ok((locals, declared))
 }
 
 /// Position of a section in the module's section order (tags sit between memory and global,
@@ -312,16 +337,7 @@ pub(crate) struct BodyOp<'a> {
 
 /// Rewrites one function body with segment charges and dynamic charges.
 fn meter_body(body: &FunctionBody<'_>, params: u32, gas: u32) -> Result<Function, DeployError> {
-    let mut locals = Vec::new();
-    let mut declared = u64::from(params);
-    for decl in body.get_locals_reader()? {
-        let (count, ty) = decl?;
-        declared = declared.saturating_add(count.into());
-        let ty =
-            reencode::RoundtripReencoder.val_type(ty).map_err(|err| DeployError::Instrumentation(err.to_string()))?;
-        locals.push((count, ty));
-    }
-
+    let (mut locals, declared) = body_locals(body, params)?;
     let ops = read_ops(body)?;
 
     // The gas counter lives in a local while the function runs (like wasmtime's own fuel): read

@@ -40,7 +40,7 @@ use wasm_encoder::{
 use wasmparser::{ExternalKind, FunctionBody, Operator, Parser, Payload, TypeRef, Validator};
 
 use super::gate::deterministic_features;
-use super::metering::{read_ops, section_error};
+use super::metering::{body_locals, param_counts, read_ops, section_error};
 use super::{DeployError, GAS_GLOBAL_EXPORT};
 
 /// Export of the low end of the dirty range (mutable `i32`; `u32::MAX` when nothing was written).
@@ -109,8 +109,7 @@ struct Scan {
 
 impl Scan {
     fn run(code: &[u8]) -> Result<Result<Scan, Untrackable>, DeployError> {
-        let mut type_params: Vec<u32> = Vec::new();
-        let mut param_counts = Vec::new();
+        let param_counts = param_counts(code)?;
         let mut globals = 0u32;
         let mut mutable = Vec::new();
         let mut memories = 0u32;
@@ -118,11 +117,6 @@ impl Scan {
         let mut data: Option<(u64, u64)> = None;
         for payload in Parser::new(0).parse_all(code) {
             match payload? {
-                Payload::TypeSection(reader) => {
-                    for ty in reader.into_iter_err_on_gc_types() {
-                        type_params.push(count(ty?.params().len())?);
-                    }
-                }
                 Payload::ImportSection(reader) => {
                     for import in reader.into_imports() {
                         match import?.ty {
@@ -130,14 +124,6 @@ impl Scan {
                             TypeRef::Memory(_) => memories = memories.saturating_add(1),
                             _ => {}
                         }
-                    }
-                }
-                Payload::FunctionSection(reader) => {
-                    for type_index in reader {
-                        let params = type_params
-                            .get(type_index? as usize)
-                            .ok_or_else(|| DeployError::Instrumentation("type index out of bounds".into()))?;
-                        param_counts.push(*params);
                     }
                 }
                 Payload::MemorySection(reader) => memories = memories.saturating_add(reader.count()),
@@ -203,10 +189,6 @@ impl Scan {
         };
         Ok(Ok(Scan { param_counts, globals, mutable, data }))
     }
-}
-
-fn count(n: usize) -> Result<u32, DeployError> {
-    u32::try_from(n).map_err(|_| DeployError::Instrumentation("count does not fit a u32".into()))
 }
 
 /// The offset of an active data segment when it is a plain `i32.const`.
@@ -332,15 +314,7 @@ fn write_of(op: &Operator<'_>) -> Option<Write> {
 
 /// Rewrites one body: tracking code before every memory write, original bytes otherwise.
 fn track_body(body: &FunctionBody<'_>, params: u32, lo: u32, hi: u32) -> Result<Function, DeployError> {
-    let mut locals = Vec::new();
-    let mut declared = u64::from(params);
-    for decl in body.get_locals_reader()? {
-        let (n, ty) = decl?;
-        declared = declared.saturating_add(n.into());
-        let ty =
-            reencode::RoundtripReencoder.val_type(ty).map_err(|err| DeployError::Instrumentation(err.to_string()))?;
-        locals.push((n, ty));
-    }
+    let (mut locals, declared) = body_locals(body, params)?;
     let ops = read_ops(body)?;
     if !ops.iter().any(|o| write_of(&o.op).is_some()) {
         let mut function = Function::new(locals);
