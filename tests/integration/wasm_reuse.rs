@@ -356,3 +356,20 @@ fn every_example_gives_the_same_receipts_warm_and_cold() {
     assert_eq!(warm_root, cold_root);
     assert!(stats.reused >= 20, "{stats:?}");
 }
+
+#[test]
+fn tracked_and_plain_artifacts_have_different_tags() {
+    use vmhost::Vm;
+    let mut off = WasmtimeConfig::default();
+    off.instance_reuse(0);
+    let (on, off) = (WasmtimeVm::new(WasmtimeConfig::default()).unwrap(), WasmtimeVm::new(off).unwrap());
+    // A node that changes the setting recompiles from code instead of loading the other kind.
+    assert_ne!(on.artifact_tag(), off.artifact_tag());
+    let code = example_wasm("counter");
+    let (tracked, plain) = (on.prepare(&code).unwrap(), off.prepare(&code).unwrap());
+    assert_ne!(tracked, plain);
+    // The number of warm instances kept does not change the artifact.
+    let mut small = WasmtimeConfig::default();
+    small.instance_reuse(2);
+    assert_eq!(WasmtimeVm::new(small).unwrap().artifact_tag(), on.artifact_tag(), "the cap is not in the tag");
+}

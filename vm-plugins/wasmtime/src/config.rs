@@ -82,6 +82,13 @@ impl Default for WasmtimeConfig {
 }
 
 impl WasmtimeConfig {
+    /// Whether deploys run the write-tracking pass (injected metering and `instance_reuse` >
+    /// 0), so that calls can run on warm instances. Tracked artifacts carry other code (the same
+    /// gas), so this is part of the artifact tag.
+    pub fn tracks_writes(&self) -> bool {
+        self.metering == Metering::Injected && self.instance_reuse > 0
+    }
+
     /// Sets the metering mode.
     pub fn metering(&mut self, m: Metering) -> &mut Self {
         self.metering = m;

@@ -19,10 +19,10 @@
 //!
 //! Concepts:
 //! - **Prepare** (deploy): gate → metering injection → write tracking (when instance reuse is
-//!   on) → Cranelift → `Module::serialize`. The
-//!   artifact is framed with a magic and a BLAKE3 checksum, so a corrupt artifact is detected
-//!   before wasmtime sees it; a foreign one (other engine version/config) fails wasmtime's own
-//!   check. Both make the host recompile from source.
+//!   on) → Cranelift → `Module::serialize`. The artifact is framed with a magic and a BLAKE3
+//!   checksum, so a corrupt artifact is detected before wasmtime sees it; a foreign one (other
+//!   engine version/config) fails wasmtime's own check. Both make the host recompile from
+//!   source.
 //! - **Call**: an instance over the pooling allocator, gas budget into the injected global (or
 //!   engine fuel), epoch deadline, run the `() -> ()` entry point, map any trap to an ABI
 //!   [`vmhost_abi::ErrorCode`]. A top-level call of a write-tracked module runs on a *warm*
@@ -218,11 +218,6 @@ impl Shared {
         drop(idle);
         self.warm.clear();
     }
-
-    /// Whether deploys add write tracking (so calls can run on warm instances).
-    fn tracks_writes(&self) -> bool {
-        self.cfg.metering == Metering::Injected && self.cfg.instance_reuse > 0
-    }
 }
 
 /// The wasmtime backend.
@@ -250,9 +245,7 @@ impl WasmtimeVm {
         t.update(&vmhost_abi::ABI_VERSION.to_le_bytes());
         t.update(&vmhost_abi::gas::METERING_VERSION.to_le_bytes());
         t.update(&[cfg.metering as u8]);
-        // Write-tracked artifacts differ from plain ones (same gas, other code).
-        let tracked = cfg.metering == Metering::Injected && cfg.instance_reuse > 0;
-        t.update(&[u8::from(tracked)]);
+        t.update(&[u8::from(cfg.tracks_writes())]);
         let tag = *t.finalize().as_bytes();
         let tick = cfg.epoch_tick.max(Duration::from_millis(1));
         let deadline_ticks = (cfg.call_timeout.as_micros() / tick.as_micros().max(1)).max(1) as u64;
@@ -352,7 +345,7 @@ impl Vm for WasmtimeVm {
         let bytes = match self.shared.cfg.metering {
             Metering::Injected => {
                 let metered = wasm::prepare(code, &self.shared.cfg.limits).map_err(reject)?.1;
-                if self.shared.tracks_writes() {
+                if self.shared.cfg.tracks_writes() {
                     warm::add_tracking(metered)
                 } else {
                     metered
@@ -393,7 +386,7 @@ impl Vm for WasmtimeVm {
         if self.shared.cfg.metering == Metering::Injected && gas.is_none() {
             return Err(VmError::BadArtifact("metered artifact lacks the gas global".into()));
         }
-        let tracking = if self.shared.tracks_writes() { warm::Tracking::find(&module) } else { None };
+        let tracking = if self.shared.cfg.tracks_writes() { warm::Tracking::find(&module) } else { None };
         let id = self.shared.next_module.fetch_add(1, Ordering::Relaxed);
         Ok(Arc::new(WasmtimeModule {
             shared: self.shared.clone(),
