@@ -373,3 +373,62 @@ fn tracked_and_plain_artifacts_have_different_tags() {
     small.instance_reuse(2);
     assert_eq!(WasmtimeVm::new(small).unwrap().artifact_tag(), on.artifact_tag(), "the cap is not in the tag");
 }
+
+/// A host serving what `scribble` imports: its input, and its return data.
+struct InputHost {
+    input: Vec<u8>,
+    returned: Vec<u8>,
+}
+
+impl vmhost::Host for InputHost {
+    fn host_call(
+        &mut self,
+        f: vmhost_abi::HostFn,
+        args: &[u64],
+        mem: &mut dyn vmhost::GuestMemory,
+        _gas: &mut u64,
+    ) -> Result<u64, vmhost::HostTrap> {
+        use vmhost_abi::HostFn;
+        match f {
+            HostFn::InputLen => Ok(self.input.len() as u64),
+            HostFn::InputRead => {
+                let (dst, offset, len) = (args[0] as u32, args[1] as usize, args[2] as usize);
+                let bytes = self.input.get(offset..offset + len).ok_or(vmhost::HostTrap::OOB)?;
+                mem.write(dst, bytes).map(|()| 0)
+            }
+            HostFn::SetReturn => {
+                self.returned = mem.read(args[0] as u32, args[1] as u32)?.to_vec();
+                Ok(0)
+            }
+            _ => Err(vmhost::HostTrap::new(vmhost_abi::ErrorCode::Unsupported)),
+        }
+    }
+}
+
+#[test]
+fn warm_instances_move_between_threads_without_mixing_state() {
+    use vmhost::Vm;
+    let vm = WasmtimeVm::new(WasmtimeConfig::default()).unwrap();
+    let module = vm.load(&vm.prepare(&wat::parse_str(SCRIBBLE).unwrap()).unwrap()).unwrap();
+    let inputs = scribble_inputs(400);
+    let pristine = std::sync::Mutex::new(None::<Vec<u8>>);
+    std::thread::scope(|s| {
+        for part in inputs.chunks(100) {
+            let (module, pristine) = (&module, &pristine);
+            s.spawn(move || {
+                for input in part {
+                    let mut host = InputHost { input: input.clone(), returned: Vec::new() };
+                    let out = module.call("scribble", 50_000_000, &mut host).expect("call");
+                    if out.result.is_err() {
+                        continue;
+                    }
+                    let mut seen = pristine.lock().unwrap();
+                    let first = seen.get_or_insert_with(|| host.returned.clone());
+                    assert_eq!(*first, host.returned, "a call saw state another call left");
+                }
+            });
+        }
+    });
+    let stats = vm.reuse_stats();
+    assert!(stats.reused >= 150 && stats.instantiated >= 1, "{stats:?}");
+}
