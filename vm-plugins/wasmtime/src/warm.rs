@@ -115,6 +115,8 @@ pub struct ReuseStats {
     /// Warm instances dropped after their call instead of reset: it trapped, grew memory, or
     /// dirtied more than [`MAX_RESET_BYTES`].
     pub dropped: u64,
+    /// Bytes of linear memory restored by the resets (the dirty ranges' total length).
+    pub bytes_reset: u64,
 }
 
 /// Idle warm instances of every module, oldest first, at most `cap`.
@@ -124,6 +126,7 @@ pub(crate) struct WarmPool {
     reused: AtomicU64,
     instantiated: AtomicU64,
     dropped: AtomicU64,
+    bytes_reset: AtomicU64,
 }
 
 impl WarmPool {
@@ -134,6 +137,7 @@ impl WarmPool {
             reused: AtomicU64::new(0),
             instantiated: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            bytes_reset: AtomicU64::new(0),
         }
     }
 
@@ -142,6 +146,7 @@ impl WarmPool {
             reused: self.reused.load(Ordering::Relaxed),
             instantiated: self.instantiated.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
+            bytes_reset: self.bytes_reset.load(Ordering::Relaxed),
         }
     }
 
@@ -287,6 +292,7 @@ impl WasmtimeModule {
                 return false;
             }
             restore(w.memory.data_mut(&mut *store), lo, hi, p);
+            self.shared.warm.bytes_reset.fetch_add((hi - lo) as u64, Ordering::Relaxed);
         }
         if (guest_lo, guest_hi) != (u32::MAX, 0)
             && (w.dirty_lo.set(&mut *store, Val::I32(-1)).is_err() || w.dirty_hi.set(&mut *store, Val::I32(0)).is_err())
