@@ -4,7 +4,7 @@
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 
-use vmhost::{GuestMemory, Host, HostTrap};
+use vmhost::{GuestMemory, Host, HostTrap, SliceMemory};
 use vmhost_abi::{ValType, HOST_FUNCTIONS, IMPORT_MODULE};
 use wasmtime::{Caller, Engine, FuncType, Global, Linker, Memory, Val, ValRaw};
 
@@ -51,13 +51,11 @@ impl GuestMemory for TrackedMemory<'_> {
         self.mem
     }
 
+    /// The checked write of [`GuestMemory::write`], recording only the bytes written.
     fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), HostTrap> {
-        let start = ptr as usize;
-        let end = start.checked_add(bytes.len()).ok_or(HostTrap::OOB)?;
-        let dst = self.mem.get_mut(start..end).ok_or(HostTrap::OOB)?;
-        dst.copy_from_slice(bytes);
-        if start < end {
-            self.widen(start, end);
+        SliceMemory(&mut *self.mem).write(ptr, bytes)?;
+        if !bytes.is_empty() {
+            self.widen(ptr as usize, ptr as usize + bytes.len());
         }
         Ok(())
     }
