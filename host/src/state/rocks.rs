@@ -51,11 +51,10 @@ impl RocksStore {
                 name == rocksdb::DEFAULT_COLUMN_FAMILY_NAME || Column::ALL.iter().any(|c| c.name() == name)
             };
             if let Some(unknown) = existing.iter().find(|n| !known(n)) {
-                return Err(Error::Storage(format!(
-                    "the store at {} has a column family `{unknown}` this vmhost does not use: it was written by \
-                     another vmhost version (layouts are not migrated; start from a fresh store directory)",
-                    path.as_ref().display()
-                )));
+                return Err(foreign_layout(
+                    path.as_ref(),
+                    &format!("has a column family `{unknown}` this vmhost does not use"),
+                ));
             }
         }
         let db = DB::open_cf_descriptors(&opts, path.as_ref(), cfs).map_err(storage_err)?;
@@ -68,13 +67,8 @@ impl RocksStore {
     /// encoding: reading it would return wrong values, not fail), and marks a new one.
     fn check_layout(&self, path: &Path) -> Result<()> {
         let meta = self.cf(Column::Meta)?;
-        let other = |what: String| {
-            Err(Error::Storage(format!(
-                "the store at {} {what}, and this vmhost reads layout {STORE_LAYOUT}: it was written by another \
-                 vmhost version (layouts are not migrated; start from a fresh store directory)",
-                path.display()
-            )))
-        };
+        let other =
+            |what: String| Err(foreign_layout(path, &format!("{what}, and this vmhost reads layout {STORE_LAYOUT}")));
         match self.db.get_cf(meta, LAYOUT_KEY).map_err(storage_err)? {
             Some(v) if v == STORE_LAYOUT.to_le_bytes() => Ok(()),
             Some(v) => other(format!("has layout {}", hex_or_u32(&v))),
@@ -102,10 +96,19 @@ pub const STORE_LAYOUT: u32 = 1;
 /// The `Meta` key holding the store's layout (`u32` little endian).
 pub const LAYOUT_KEY: &[u8] = b"store_layout";
 
+/// The error for a store written by another vmhost version; `what` says how it differs.
+fn foreign_layout(path: &Path, what: &str) -> Error {
+    Error::Storage(format!(
+        "the store at {} {what}: it was written by another vmhost version (layouts are not migrated; start \
+         from a fresh store directory)",
+        path.display()
+    ))
+}
+
 fn hex_or_u32(v: &[u8]) -> String {
     match <[u8; 4]>::try_from(v) {
         Ok(b) => u32::from_le_bytes(b).to_string(),
-        Err(_) => format!("0x{}", v.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+        Err(_) => format!("0x{}", hex::encode(v)),
     }
 }
 

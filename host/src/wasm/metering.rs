@@ -218,6 +218,17 @@ pub(crate) fn param_counts(code: &[u8]) -> Result<Vec<u32>, DeployError> {
     Ok(param_counts)
 }
 
+/// The parameter count of the next body in code-section order (for a pass's
+/// `parse_function_body`), advancing `next`.
+pub(crate) fn next_params(param_counts: &[u32], next: &mut usize) -> Result<u32, reencode::Error<DeployError>> {
+    let params = param_counts
+        .get(*next)
+        .copied()
+        .ok_or_else(|| reencode::Error::UserError(instrumentation("more bodies than functions")))?;
+    *next += 1;
+    Ok(params)
+}
+
 /// A body's local declarations, re-encoded, and how many locals (parameters included) it has.
 pub(crate) fn body_locals(body: &FunctionBody<'_>, params: u32) -> Result<(Vec<(u32, ValType)>, u64), DeployError> {
     let mut locals = Vec::new();
@@ -309,12 +320,7 @@ impl Reencode for MeteringPass {
         code: &mut CodeSection,
         func: FunctionBody<'_>,
     ) -> Result<(), reencode::Error<DeployError>> {
-        let params = self
-            .param_counts
-            .get(self.next_body)
-            .copied()
-            .ok_or_else(|| reencode::Error::UserError(instrumentation("more bodies than functions")))?;
-        self.next_body += 1;
+        let params = next_params(&self.param_counts, &mut self.next_body)?;
         let function = meter_body(&func, params, self.gas_global).map_err(reencode::Error::UserError)?;
         code.function(&function);
         Ok(())

@@ -40,7 +40,7 @@ use wasm_encoder::{
 use wasmparser::{ExternalKind, FunctionBody, Operator, Parser, Payload, TypeRef, Validator};
 
 use super::gate::deterministic_features;
-use super::metering::{body_locals, param_counts, read_ops, section_error};
+use super::metering::{body_locals, next_params, param_counts, read_ops, section_error};
 use super::{DeployError, GAS_GLOBAL_EXPORT};
 
 /// Export of the low end of the dirty range (mutable `i32`; `u32::MAX` when nothing was written).
@@ -261,10 +261,7 @@ impl Reencode for TrackingPass {
         code: &mut CodeSection,
         func: FunctionBody<'_>,
     ) -> Result<(), reencode::Error<DeployError>> {
-        let params = self.scan.param_counts.get(self.next_body).copied().ok_or_else(|| {
-            reencode::Error::UserError(DeployError::Instrumentation("more bodies than functions".into()))
-        })?;
-        self.next_body += 1;
+        let params = next_params(&self.scan.param_counts, &mut self.next_body)?;
         let function = track_body(&func, params, self.lo(), self.hi()).map_err(reencode::Error::UserError)?;
         code.function(&function);
         Ok(())

@@ -23,6 +23,16 @@ pub(crate) struct StoreData {
     pub host_writes: (u32, u32),
 }
 
+impl StoreData {
+    /// Forgets the call that just ended: the host pointer (so the store may move between
+    /// threads), the instance's memory and gas global.
+    pub(crate) fn end_call(&mut self) {
+        self.host = None;
+        self.memory = None;
+        self.gas = None;
+    }
+}
+
 /// An empty write range.
 pub(crate) const NOTHING_WRITTEN: (u32, u32) = (u32::MAX, 0);
 

@@ -315,14 +315,14 @@ impl WasmtimeVm {
             match pre.instantiate(&mut store) {
                 Ok(_) => return Ok(()),
                 // Idle stores and warm instances hold slots: free them and try once more.
-                Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() && !retried => {
+                Err(e) if pool_exhausted(&e) && !retried => {
                     drop(store);
                     self.shared.drop_idle();
                     retried = true;
                 }
                 // Every slot of the pool busy is this node's load, not the code's fault: failing
                 // the deploy here could reject on one validator what another accepts.
-                Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
+                Err(e) if pool_exhausted(&e) => {
                     return Err(PrepareError::Internal(format!("{e:#}")));
                 }
                 Err(e) => return Err(reject(e)),
@@ -422,6 +422,19 @@ impl Drop for WasmtimeModule {
     }
 }
 
+/// Whether instantiation failed because every slot of the pool is taken.
+fn pool_exhausted(e: &wasmtime::Error) -> bool {
+    e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some()
+}
+
+/// The global `instance` exports as `export`.
+fn export_global(store: &mut Store<StoreData>, instance: &Instance, export: &ModuleExport) -> Option<Global> {
+    match instance.get_module_export(store, export) {
+        Some(Extern::Global(g)) => Some(g),
+        _ => None,
+    }
+}
+
 /// Maps a wasmtime error to an ABI trap code, or an infrastructure error.
 fn classify(err: &wasmtime::Error, gas_exhausted: bool) -> Result<ErrorCode, VmError> {
     if let Some(t) = err.downcast_ref::<HostTrap>() {
@@ -508,10 +521,7 @@ impl Module for WasmtimeModule {
                 None => (self.shared.new_store(Some(host_ptr))?, 0),
             };
             let out = self.run(&mut store, export, gas_limit);
-            let data = store.data_mut();
-            data.host = None;
-            data.memory = None;
-            data.gas = None;
+            store.data_mut().end_call();
             match out {
                 Ok(outcome) => {
                     if reuse && outcome.result.is_ok() && calls + 1 < self.shared.cfg.store_reuse {
@@ -540,7 +550,7 @@ impl WasmtimeModule {
         let metered = self.shared.cfg.metering == Metering::Injected;
         let instance = match self.pre.instantiate(&mut *store) {
             Ok(i) => i,
-            Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
+            Err(e) if pool_exhausted(&e) => {
                 return Err(Failure::PoolExhausted(e));
             }
             Err(e) => {
@@ -552,11 +562,8 @@ impl WasmtimeModule {
             return Err(VmError::Internal("memory export vanished".into()).into());
         };
         let gas = if metered {
-            let Some(Extern::Global(g)) = self.gas.as_ref().and_then(|e| instance.get_module_export(&mut *store, e))
-            else {
-                return Err(VmError::Internal("gas global missing".into()).into());
-            };
-            Some(g)
+            let g = self.gas.as_ref().and_then(|e| export_global(store, &instance, e));
+            Some(g.ok_or_else(|| VmError::Internal("gas global missing".into()))?)
         } else {
             None
         };

@@ -31,7 +31,7 @@ use vmhost::{CallOutcome, Host, VmError};
 use wasmtime::{Extern, Global, Instance, Memory, ModuleExport, Store, Val};
 
 use crate::imports::StoreData;
-use crate::{Failure, WasmtimeModule};
+use crate::{export_global, Failure, WasmtimeModule};
 
 /// Largest dirty range reset in place; a call that dirtied more drops its instance.
 pub const MAX_RESET_BYTES: usize = 256 << 10;
@@ -193,13 +193,6 @@ impl WarmPool {
     }
 }
 
-fn global(store: &mut Store<StoreData>, instance: &Instance, export: &ModuleExport) -> Option<Global> {
-    match instance.get_module_export(store, export) {
-        Some(Extern::Global(g)) => Some(g),
-        _ => None,
-    }
-}
-
 fn get_u32(store: &mut Store<StoreData>, g: &Global) -> Option<u32> {
     g.get(store).i32().map(|v| v as u32)
 }
@@ -229,10 +222,7 @@ impl WasmtimeModule {
             },
         };
         let out = self.invoke(&mut warm.store, &warm.instance, warm.memory, Some(warm.gas), export, gas_limit);
-        let data = warm.store.data_mut();
-        data.host = None;
-        data.memory = None;
-        data.gas = None;
+        warm.store.data_mut().end_call();
         let outcome = match out {
             Ok(outcome) => outcome,
             Err(Failure::Vm(e)) => return Err(e),
@@ -255,14 +245,19 @@ impl WasmtimeModule {
         let Some(Extern::Memory(memory)) = instance.get_module_export(&mut store, &self.memory) else {
             return None;
         };
-        let gas = global(&mut store, &instance, self.gas.as_ref()?)?;
-        let dirty_lo = global(&mut store, &instance, &tracking.dirty_lo)?;
-        let dirty_hi = global(&mut store, &instance, &tracking.dirty_hi)?;
-        let globals =
-            tracking.globals.iter().map(|e| global(&mut store, &instance, e)).collect::<Option<Vec<Global>>>()?;
+        let gas = export_global(&mut store, &instance, self.gas.as_ref()?)?;
+        let dirty_lo = export_global(&mut store, &instance, &tracking.dirty_lo)?;
+        let dirty_hi = export_global(&mut store, &instance, &tracking.dirty_hi)?;
+        let globals = tracking
+            .globals
+            .iter()
+            .map(|e| export_global(&mut store, &instance, e))
+            .collect::<Option<Vec<Global>>>()?;
         if self.pristine.get().is_none() {
-            let (lo, hi) =
-                (global(&mut store, &instance, &tracking.data_lo)?, global(&mut store, &instance, &tracking.data_hi)?);
+            let (lo, hi) = (
+                export_global(&mut store, &instance, &tracking.data_lo)?,
+                export_global(&mut store, &instance, &tracking.data_hi)?,
+            );
             let (data_lo, data_hi) = (get_u32(&mut store, &lo)? as usize, get_u32(&mut store, &hi)? as usize);
             let data = memory.data(&store).get(data_lo..data_hi)?.to_vec();
             let values = globals.iter().map(|g| g.get(&mut store)).collect();
