@@ -35,7 +35,7 @@ pub fn registry(cfg: WasmtimeConfig) -> VmRegistry {
 /// A registry with the native plugin and `vm` (kept by the caller, to look at it afterwards).
 pub fn registry_with(vm: Arc<WasmtimeVm>) -> VmRegistry {
     let mut r = VmRegistry::new();
-    r.register_native(Arc::new(NativePlugin::default())).expect("native");
+    r.register_native(Arc::new(NativePlugin)).expect("native");
     r.register_vm(ContractType::Wasm, vm).expect("wasm");
     r
 }
@@ -47,7 +47,13 @@ pub fn chain_on(store: Arc<dyn Store>, cfg: WasmtimeConfig, funded: u64) -> Chai
 
 /// A chain over `store` with `registry` and funded accounts 1..=n.
 pub fn chain_with(store: Arc<dyn Store>, registry: VmRegistry, funded: u64) -> Chain {
-    let mut chain = Chain::open(store, registry, ExecConfig::default()).expect("open");
+    chain_with_config(store, registry, ExecConfig::default(), funded)
+}
+
+/// A chain over `store` with `registry`, executor configuration `exec` and funded accounts
+/// 1..=n.
+pub fn chain_with_config(store: Arc<dyn Store>, registry: VmRegistry, exec: ExecConfig, funded: u64) -> Chain {
+    let mut chain = Chain::open(store, registry, exec).expect("open");
     if chain.head().jmt_version.is_none() {
         let alloc: Vec<(Address, u128)> = (1..=funded).map(|i| (user(i), 1_000_000_000_000)).collect();
         chain.genesis(&alloc).expect("genesis");
@@ -58,6 +64,14 @@ pub fn chain_with(store: Arc<dyn Store>, registry: VmRegistry, funded: u64) -> C
 /// A chain over a fresh RocksDB store in `dir`.
 pub fn rocks_chain(dir: &Path, cfg: WasmtimeConfig) -> Chain {
     chain_on(Arc::new(RocksStore::open_with(dir, false).expect("rocksdb")), cfg, 8)
+}
+
+/// A chain over a fresh RocksDB store in `dir`, with consensus parameters and node settings
+/// `exec`; the wasmtime backend is sized to them ([`WasmtimeConfig::fit_chain`]).
+pub fn rocks_chain_with(dir: &Path, mut cfg: WasmtimeConfig, exec: ExecConfig) -> Chain {
+    cfg.fit_chain(&exec);
+    let store = Arc::new(RocksStore::open_with(dir, false).expect("rocksdb"));
+    chain_with_config(store, registry(cfg), exec, 8)
 }
 
 /// A chain over a fresh in-memory store.

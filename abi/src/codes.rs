@@ -86,6 +86,10 @@ error_codes! {
     WrongContractKind = 109,
     /// The transaction's chain id does not match this chain.
     WrongChainId = 110,
+    /// The access list has more entries than the chain allows, or omits a key ingress reads:
+    /// the sender's account (always written: fee and nonce), the call target's contract record,
+    /// or a deploy's contract record and code.
+    BadAccessList = 111,
 
     // ---- 200-299 deploy --------------------------------------------------------------
     /// The code is not valid WebAssembly.
@@ -116,13 +120,19 @@ error_codes! {
     IntegerOverflow = 302,
     /// Integer division or remainder by zero.
     IntegerDivisionByZero = 303,
-    /// The wasm call stack overflowed.
+    /// The transaction's deterministic stack budget ran out: every function entry charges its
+    /// frame's size (locals, parameters, operand stack, a frame constant) against one counter
+    /// shared by all nested calls (the host's stack-height pass, identical on every engine).
     StackOverflow = 304,
     /// The `unreachable` instruction executed (Rust panics lower to it).
     Unreachable = 305,
-    /// The call exceeded its wall-clock budget (epoch interruption).
+    /// Reserved, never on a receipt: a wall-clock timeout depends on the validator's machine and
+    /// load, so reaching it is an infrastructure failure of the node (the wave aborts and commits
+    /// nothing). Gas alone bounds execution. (The number is kept: codes are append only.)
     Timeout = 306,
-    /// The module asked for more linear memory than the chain allows.
+    /// The call's linear memory would exceed what the transaction may still use: the sum over
+    /// every frame alive at once is capped by the consensus parameters (`memory.grow` past it, or
+    /// a callee whose initial memory does not fit).
     MemoryLimit = 307,
     /// Nested cross-contract calls exceeded the depth limit.
     CallDepthExceeded = 308,

@@ -7,7 +7,14 @@ use crate::codes::ErrorCode;
 use crate::gas;
 use crate::hostfns::{Access, Provider, HOST_FUNCTIONS};
 
-/// The full markdown text of `docs/abi-v1.md`.
+/// `num / den` as a short decimal.
+fn fraction(num: u64, den: u64) -> String {
+    let thousandths = num.saturating_mul(1000) / den.max(1);
+    format!("{}.{:03}", thousandths / 1000, thousandths % 1000)
+}
+
+/// The ABI part of `docs/abi-v1.md` (the host appends the table of consensus parameters:
+/// `vmhost::docs::abi_reference`).
 pub fn render_markdown() -> String {
     let mut s = String::new();
     s.push_str("# vmhost host-function ABI v1\n\n");
@@ -70,14 +77,15 @@ calls the chain's `vmhost::ChainServices` implementation; without one these func
     s.push_str(&format!(
         "- Every function call costs {} on entry; every wasm operator costs {} gas, except: free ({}) 0; `call`/`call_indirect` {}; \
 integer division/remainder {}; `memory.grow` {} + {} per requested page; \
-`memory.copy`/`memory.fill`/`memory.init` add {} per byte; `table.copy`/`table.init` add {} per element.\n",
+`memory.copy`/`memory.fill`/`memory.init` add {} per byte; `table.copy`/`table.init` add {} per element. \
+These are the defaults of the chain's consensus parameters (`ops.*`, table below).\n",
         gas::op::FUNCTION_ENTRY,
         gas::op::DEFAULT,
         gas::op::FREE.join(", "),
         gas::op::CALL,
         gas::op::DIVISION,
         gas::op::MEMORY_GROW,
-        gas::op::MEMORY_GROW_PER_PAGE,
+        gas::op::MEMORY_PAGE,
         gas::op::BULK_PER_BYTE,
         gas::op::TABLE_PER_ELEMENT
     ));
@@ -101,16 +109,53 @@ consumes its whole gas limit, like the EVM's exceptional halt; a revert pays onl
         gas::VIEW_GAS_CAP
     ));
     s.push_str(&format!(
-        "- Limits: value {} B, event payload {} B, {} events per transaction, input {} B, return data {} B, crypto input {} B, entry name {} B, gas limit {}.\n",
-        gas::MAX_VALUE_LEN,
-        gas::MAX_EVENT_DATA,
-        gas::MAX_EVENTS_PER_TX,
-        gas::MAX_INPUT_LEN,
-        gas::MAX_RETURN_LEN,
-        gas::MAX_CRYPTO_INPUT,
-        gas::MAX_ENTRY_LEN,
-        gas::MAX_TX_GAS
+        "- Access lists: each declared entry (read or write) costs {} intrinsic gas; at most {} entries.\n",
+        gas::ACCESS_LIST_KEY_GAS,
+        gas::MAX_ACCESS_LIST_KEYS
     ));
+    s.push_str("\n## Memory\n\n");
+    s.push_str(&format!(
+        "A 64 KiB page of linear memory costs {} gas ({} gas per byte): per page requested by `memory.grow` \
+(charged before the grow, even if it fails), and per page a module's memory starts with, charged out of the callee's \
+gas when a call instantiates it, before any of its code runs. For comparison: event data costs {} gas per byte and \
+storage {} gas per byte plus {} per slot write ({} more for a new slot); memory lives only for the call. The memory of \
+all frames of a transaction alive at once is capped (default {} pages, {} MiB; consensus parameter \
+`memory.max_tx_pages`): a `memory.grow` past what the transaction has left, or a callee whose initial memory does not \
+fit beside its callers', traps `MemoryLimit` (307). A module's initial memory is at most {} pages (`wasm.max_memory_pages`); \
+its declared maximum is not limited.\n",
+        gas::op::MEMORY_PAGE,
+        fraction(gas::op::MEMORY_PAGE, 65_536),
+        8,
+        10,
+        5_000,
+        gas::NEW_SLOT_SURCHARGE,
+        gas::DEFAULT_MAX_TX_MEMORY_PAGES,
+        gas::DEFAULT_MAX_TX_MEMORY_PAGES / 16,
+        gas::DEFAULT_MAX_INITIAL_PAGES
+    ));
+    s.push_str("\n## Stack height\n\n");
+    s.push_str(&format!(
+        "The host's limits pass gives every function a frame cost of `{} + parameters + locals + maximum operand-stack \
+height` units (each value one unit, whatever its type), computed from the module as deployed. Entering a function \
+charges its cost against one counter the whole transaction shares: a callee (of `cross_call`, `cross_call_static`, \
+`delegate_call`) starts with what its caller has left. Leaving a function gives the cost back. A charge beyond what is \
+left traps `StackOverflow` (304). The budget is a consensus parameter (`stack_limit`, default {} units), so a recursion \
+stops at the same depth on every engine, architecture and engine version: a function of cost `c` called from an entry \
+point of cost `e` recurses at most `floor(({} - e) / c)` levels deep. Engines' own stack limits are backstops sized so a \
+prepared module never reaches them. Stack-pass version {}.\n",
+        gas::stack::FRAME_COST,
+        gas::stack::DEFAULT_LIMIT,
+        gas::stack::DEFAULT_LIMIT,
+        gas::stack::VERSION
+    ));
+    s.push_str("\n## Time\n\n");
+    s.push_str(
+        "Time is not a consensus input: gas alone bounds execution. A node's wall-clock timeout is a safety net; \
+reaching it (or any other machine-dependent limit: an exhausted instance pool, a failed allocation, an engine backstop) \
+is an infrastructure failure of the node: the wave aborts and nothing of it is committed. No receipt carries code 306 \
+`Timeout`. The default `max_tx_gas` is calibrated so the slowest operator mix measured runs far below the default \
+safety net (`docs/benchmarks.md`).\n",
+    );
     s.push_str("\n## Result codes\n\n| code | name | meaning |\n|---|---|---|\n");
     for c in ErrorCode::ALL {
         s.push_str(&format!("| {} | `{}` | {} |\n", c.as_u32(), c.name(), c.description()));

@@ -48,7 +48,7 @@ pub enum Provider {
 }
 
 /// Gas formula: `base + per_byte * bytes`, where the doc of each function says which bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct GasCost {
     /// Charged on every call, before any work.
     pub base: u64,
@@ -160,7 +160,7 @@ host_fns! {
         "hash_blake3(in_ptr, in_len, out_ptr): write BLAKE3 (32 bytes). Errors: InputTooLarge, GuestMemoryOutOfBounds.";
     HashPoseidon2 = 21, "hash_poseidon2", [I32, I32, I32] -> [], gas(100, 4, "input bytes"), Any,
         "hash_poseidon2(in_ptr, in_len, out_ptr): write Poseidon2 (32 bytes). Errors: Unsupported where the host provides no Poseidon2 implementation, InputTooLarge.";
-    FalconVerify = 22, "falcon_verify", [I32, I32, I32, I32, I32, I32] -> [I32], gas(30000, 1, "message bytes"), Any,
+    FalconVerify = 22, "falcon_verify", [I32, I32, I32, I32, I32, I32] -> [I32], gas(30000, 1, "key, message and signature bytes"), Any,
         "falcon_verify(pk_ptr, pk_len, msg_ptr, msg_len, sig_ptr, sig_len) -> 1 valid / 0 invalid (FALCON-512). Errors: Unsupported where the host provides no verifier, InputTooLarge.";
     ThresholdEncrypt = 23, "threshold_encrypt", [I32, I32, I32, I32] -> [I32], gas(50000, 10, "plaintext bytes"), ParachainOnly,
         "threshold_encrypt(in_ptr, in_len, out_ptr, out_cap) -> len: encrypt under the committee key; copies the ciphertext if len <= out_cap. Errors: ParachainOnly, Unsupported without a chain-supplied provider.";
@@ -205,6 +205,12 @@ impl HostFn {
     /// Looks a function up by numeric id.
     pub fn from_id(id: u16) -> Option<HostFn> {
         HOST_FUNCTIONS.get(id as usize).map(|s| s.id)
+    }
+
+    /// Whether the function makes a nested call (`cross_call`, `cross_call_static`,
+    /// `delegate_call`): a backend then also reports the guest's stack units left.
+    pub const fn is_call(self) -> bool {
+        matches!(self, HostFn::CrossCall | HostFn::CrossCallStatic | HostFn::DelegateCall)
     }
 }
 

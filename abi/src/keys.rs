@@ -50,6 +50,12 @@ pub fn storage_with_seed(seed: &[u8; 32], slot: &[u8; 32]) -> StateKey {
     StateKey(*blake3::keyed_hash(seed, slot).as_bytes())
 }
 
+/// The hash of the consensus parameters in force (`vmhost::ConsensusParams::hash`), written at
+/// genesis and at every parameter upgrade, so the state root commits to the parameters.
+pub fn consensus_params() -> StateKey {
+    derive(b"consensus-params", &[])
+}
+
 /// A contract's metadata record (code hash, type, owner, deposit).
 pub fn contract(addr: &Address) -> StateKey {
     derive(b"contract", &[&addr.0])

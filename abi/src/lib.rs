@@ -37,8 +37,8 @@ pub use codes::ErrorCode;
 pub use hostfns::{Access, GasCost, HostFn, HostFnSpec, Provider, ValType, HOST_FUNCTIONS};
 pub use records::{AccountRecord, ContractRecord, MultisigRecord, UnbondingEntry, ValidatorRecord};
 pub use types::{
-    Address, BlockContext, ContractType, Event, NativeTx, Receipt, ReceiptStatus, StateKey, Transaction, TxKind,
-    WaveRecord,
+    AccessList, Address, BlockContext, ContractType, Event, NativeTx, Receipt, ReceiptStatus, StateKey, Transaction,
+    TxKind, WaveRecord,
 };
 
 /// The ABI version this crate describes.

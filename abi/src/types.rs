@@ -146,8 +146,10 @@ pub struct Transaction {
     pub gas_limit: u64,
     /// Must equal the chain's id.
     pub chain_id: u64,
-    /// State keys the transaction may touch; `None` means unrestricted (no parallel scheduling).
-    pub access_list: Option<Vec<StateKey>>,
+    /// State keys the transaction reads and writes; `None` means unrestricted (the transaction
+    /// then conflicts with every other one and runs alone). Charged per key and enforced: a
+    /// read outside `reads ∪ writes`, or a write outside `writes`, traps `AccessListViolation`.
+    pub access_list: Option<AccessList>,
     /// What to do.
     pub kind: TxKind,
 }
@@ -157,6 +159,76 @@ impl Transaction {
     pub fn hash(&self) -> [u8; 32] {
         let bytes = borsh::to_vec(self).unwrap_or_default();
         *blake3::hash(&bytes).as_bytes()
+    }
+}
+
+/// The state keys a transaction declares: what it may read and what it may write (a key in
+/// `writes` may also be read). The executor sorts and deduplicates both lists; their order and
+/// repetitions do not matter, but every entry is charged
+/// ([`crate::gas::ACCESS_LIST_KEY_GAS`]) and counted against
+/// [`crate::gas::MAX_ACCESS_LIST_KEYS`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct AccessList {
+    /// Keys the transaction only reads.
+    pub reads: Vec<StateKey>,
+    /// Keys the transaction writes (and may read).
+    pub writes: Vec<StateKey>,
+}
+
+impl AccessList {
+    /// An empty list (a transaction with it may touch nothing but what ingress checks).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a key to read.
+    pub fn read(mut self, key: StateKey) -> Self {
+        self.reads.push(key);
+        self
+    }
+
+    /// Adds a key to write.
+    pub fn write(mut self, key: StateKey) -> Self {
+        self.writes.push(key);
+        self
+    }
+
+    /// Entries as declared (both lists, repetitions included): what is charged and capped.
+    pub fn len(&self) -> usize {
+        self.reads.len().saturating_add(self.writes.len())
+    }
+
+    /// True when both lists are empty.
+    pub fn is_empty(&self) -> bool {
+        self.reads.is_empty() && self.writes.is_empty()
+    }
+
+    /// Both lists sorted and deduplicated, with keys that are also written removed from
+    /// `reads`: the canonical form the executor enforces and the scheduler compares.
+    pub fn normalized(&self) -> AccessList {
+        let mut writes = self.writes.clone();
+        writes.sort_unstable();
+        writes.dedup();
+        let mut reads: Vec<StateKey> =
+            self.reads.iter().filter(|k| writes.binary_search(k).is_err()).copied().collect();
+        reads.sort_unstable();
+        reads.dedup();
+        AccessList { reads, writes }
+    }
+
+    /// In a normalized list: whether `key` may be read.
+    pub fn may_read(&self, key: &StateKey) -> bool {
+        self.writes.binary_search(key).is_ok() || self.reads.binary_search(key).is_ok()
+    }
+
+    /// In a normalized list: whether `key` may be written.
+    pub fn may_write(&self, key: &StateKey) -> bool {
+        self.writes.binary_search(key).is_ok()
+    }
+
+    /// In normalized lists: whether everything `other` touches is allowed by `self`.
+    pub fn covers(&self, other: &AccessList) -> bool {
+        other.writes.iter().all(|k| self.may_write(k)) && other.reads.iter().all(|k| self.may_read(k))
     }
 }
 
@@ -302,4 +374,7 @@ pub struct WaveRecord {
     pub gas_used: u64,
     /// JMT version this wave wrote.
     pub version: u64,
+    /// Hash of the consensus parameters the wave executed under (`vmhost::ConsensusParams`):
+    /// two validators with different limits, gas tables or schedules commit different records.
+    pub params_hash: [u8; 32],
 }

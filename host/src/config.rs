@@ -1,95 +1,87 @@
-//! Configuration: the runtime [`ExecConfig`] and the declarative chain file ([`ChainConfig`],
-//! TOML) a chain builder writes: which backend serves which contract type, gas-table overrides,
-//! limits and the store path.
+//! Configuration: the runtime [`ExecConfig`] (consensus parameters, their scheduled upgrades,
+//! machine-local settings) and the declarative chain file ([`ChainConfig`], TOML) a chain
+//! builder writes: which backend serves which contract type, the consensus parameters, the
+//! node's own settings and the store path.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use vmhost_abi::{GasCost, HostFn, HOST_FUNCTIONS};
+
+pub use crate::params::{
+    ConsensusParams, GasTable, IntrinsicGas, MemoryParams, NativeParams, NodeConfig, ParamsUpgrade, TxLimits,
+};
 
 use crate::error::{Error, Result};
 
-/// The host-function gas table in force: ABI v1 defaults plus chain overrides.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GasTable {
-    costs: Vec<GasCost>,
-}
-
-impl Default for GasTable {
-    fn default() -> Self {
-        Self { costs: HOST_FUNCTIONS.iter().map(|f| f.gas).collect() }
-    }
-}
-
-impl GasTable {
-    /// The cost of `f`.
-    #[inline]
-    pub fn get(&self, f: HostFn) -> GasCost {
-        self.costs.get(f as usize).copied().unwrap_or(GasCost { base: u64::MAX, per_byte: 0 })
-    }
-
-    /// Overrides one function's cost by import name.
-    pub fn set(&mut self, name: &str, cost: GasCost) -> Result<&mut Self> {
-        let f = HostFn::by_name(name)
-            .ok_or_else(|| Error::Config(format!("gas override for unknown host function `{name}`")))?;
-        self.costs[f as usize] = cost;
-        Ok(self)
-    }
-}
-
-/// Runtime configuration of the executor. Consensus-relevant: every validator of a chain must
-/// use the same values.
-#[derive(Debug, Clone)]
+/// What a [`crate::Chain`] runs with: the consensus parameters at genesis, the upgrades that
+/// replace them at given waves, and the machine-local settings.
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct ExecConfig {
-    /// The chain id transactions must carry.
-    pub chain_id: u64,
-    /// Deepest nesting of cross calls (the top-level call is depth 1).
-    pub max_call_depth: u32,
-    /// Largest gas limit a transaction may carry.
-    pub max_tx_gas: u64,
-    /// Contracts whose modules stay resident.
-    pub module_cache_size: usize,
-    /// Wave-cache entries kept between waves before it is emptied.
-    pub wave_cache_max_entries: usize,
-    /// Host-function gas table.
-    pub gas: GasTable,
-}
-
-impl Default for ExecConfig {
-    fn default() -> Self {
-        Self {
-            chain_id: 1,
-            max_call_depth: 64,
-            max_tx_gas: vmhost_abi::gas::MAX_TX_GAS,
-            module_cache_size: 256,
-            wave_cache_max_entries: 4_000_000,
-            gas: GasTable::default(),
-        }
-    }
+    /// Consensus parameters from genesis on.
+    pub consensus: ConsensusParams,
+    /// Later parameter sets, in increasing `at_wave` order.
+    pub upgrades: Vec<ParamsUpgrade>,
+    /// Machine-local settings.
+    pub node: NodeConfig,
 }
 
 impl ExecConfig {
     /// Sets the chain id.
     pub fn chain_id(&mut self, id: u64) -> &mut Self {
-        self.chain_id = id;
+        self.consensus.chain_id = id;
         self
     }
     /// Sets the call-depth limit.
     pub fn max_call_depth(&mut self, depth: u32) -> &mut Self {
-        self.max_call_depth = depth;
+        self.consensus.max_call_depth = depth;
         self
     }
     /// Sets the module-cache capacity.
     pub fn module_cache_size(&mut self, n: usize) -> &mut Self {
-        self.module_cache_size = n;
+        self.node.module_cache_size = n;
         self
     }
     /// Sets the per-transaction gas cap (at most [`vmhost_abi::gas::MAX_TX_GAS`]).
     pub fn max_tx_gas(&mut self, gas: u64) -> &mut Self {
-        self.max_tx_gas = gas.min(vmhost_abi::gas::MAX_TX_GAS);
+        self.consensus.max_tx_gas = gas.min(vmhost_abi::gas::MAX_TX_GAS);
         self
+    }
+    /// Sets the whole consensus parameter set in force from genesis.
+    pub fn consensus(&mut self, params: ConsensusParams) -> &mut Self {
+        self.consensus = params;
+        self
+    }
+    /// Schedules `params` to replace the parameters in force from wave `at_wave` on.
+    pub fn upgrade_at(&mut self, at_wave: u64, params: ConsensusParams) -> &mut Self {
+        self.upgrades.push(ParamsUpgrade { at_wave, params });
+        self.upgrades.sort_by_key(|u| u.at_wave);
+        self
+    }
+
+    /// Every parameter set the chain may run under: genesis, then each upgrade.
+    pub fn param_sets(&self) -> impl Iterator<Item = &ConsensusParams> {
+        std::iter::once(&self.consensus).chain(self.upgrades.iter().map(|u| &u.params))
+    }
+
+    /// The parameters in force for wave `wave_id`.
+    pub fn params_at(&self, wave_id: u64) -> &ConsensusParams {
+        self.upgrades.iter().rev().find(|u| u.at_wave <= wave_id).map_or(&self.consensus, |u| &u.params)
+    }
+
+    /// Checks every parameter set and the upgrade order.
+    pub fn validate(&self) -> Result<()> {
+        self.consensus.validate()?;
+        let mut last = 0;
+        for u in &self.upgrades {
+            if u.at_wave <= last {
+                return Err(Error::Config("consensus upgrades must be at increasing waves after wave 0".into()));
+            }
+            last = u.at_wave;
+            u.params.validate()?;
+        }
+        Ok(())
     }
 }
 
@@ -98,9 +90,9 @@ impl ExecConfig {
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct ChainSection {
-    /// Chain id.
+    /// Chain id (the consensus parameter `chain_id`).
     pub chain_id: u64,
-    /// Fee per gas unit used by the demo and CLI waves.
+    /// Fee per gas unit used by the demo and CLI waves (supplied per block by consensus).
     pub base_fee: u128,
 }
 
@@ -127,38 +119,29 @@ impl Default for StoreSection {
     }
 }
 
-/// `[limits]` section.
+/// `[node]` section: machine-local settings (never part of consensus).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
-pub struct LimitsSection {
-    /// Linear-memory cap per instance, MiB.
-    pub memory_mib: u32,
-    /// Wall-clock budget per call, milliseconds (epoch interruption).
-    pub call_timeout_ms: u64,
-    /// Cross-call depth limit.
-    pub max_call_depth: u32,
-    /// Largest gas limit per transaction.
-    pub max_tx_gas: u64,
+pub struct NodeSection {
     /// Resident modules.
     pub module_cache_size: usize,
+    /// Wave-cache entries kept between waves.
+    pub wave_cache_max_entries: usize,
+    /// Wall-clock safety net per call, milliseconds. Reaching it aborts the wave (an
+    /// infrastructure failure); it is never a receipt outcome.
+    pub call_timeout_ms: u64,
 }
 
-impl Default for LimitsSection {
+impl Default for NodeSection {
     fn default() -> Self {
-        Self { memory_mib: 64, call_timeout_ms: 1_000, max_call_depth: 64, max_tx_gas: 1 << 32, module_cache_size: 256 }
+        let node = NodeConfig::default();
+        Self {
+            module_cache_size: node.module_cache_size,
+            wave_cache_max_entries: node.wave_cache_max_entries,
+            call_timeout_ms: 5_000,
+        }
     }
-}
-
-/// A gas override in the chain file.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GasOverride {
-    /// Base cost.
-    pub base: u64,
-    /// Per-byte cost.
-    #[serde(default)]
-    pub per_byte: u64,
 }
 
 /// The declarative chain configuration (TOML).
@@ -170,11 +153,17 @@ pub struct GasOverride {
 /// path = "vmhost-data"
 /// [backends]
 /// wasm = "wasmtime"          # which backend serves ContractType::Wasm
-/// [limits]
-/// memory_mib = 64
-/// [gas.sstore]
+/// [consensus]                # every key optional; names as ConsensusParams::entries
+/// stack_limit = 32768
+/// [consensus.memory]
+/// max_tx_pages = 512
+/// [consensus.gas.sstore]
 /// base = 6000
-/// per_byte = 10
+/// [[consensus.upgrade]]      # new parameters from a given wave on
+/// at_wave = 1000
+/// max_tx_gas = 200000000
+/// [node]
+/// call_timeout_ms = 5000
 /// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -186,14 +175,45 @@ pub struct ChainConfig {
     pub store: StoreSection,
     /// Contract type → backend name (`wasm = "wasmtime"`, `"plugin:<id>" = "<path to .so>"`).
     pub backends: BTreeMap<String, String>,
-    /// Limits.
-    pub limits: LimitsSection,
-    /// Host-function gas overrides by import name.
-    pub gas: BTreeMap<String, GasOverride>,
+    /// Consensus parameter overrides (dotted names as [`ConsensusParams::entries`]), with an
+    /// optional `upgrade` array.
+    pub consensus: toml::Table,
+    /// Machine-local settings.
+    pub node: NodeSection,
+}
+
+/// Flattens a TOML table into `(dotted name, value text)` pairs.
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) -> Result<()> {
+    for (k, v) in table {
+        let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            toml::Value::Table(t) => flatten(&name, t, out)?,
+            toml::Value::Integer(i) => out.push((name, i.to_string())),
+            toml::Value::Boolean(b) => out.push((name, b.to_string())),
+            toml::Value::String(s) => out.push((name, s.clone())),
+            other => {
+                return Err(Error::Config(format!("consensus.{name}: unsupported value {other}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies a `[consensus]`-shaped table onto `params`.
+fn apply(params: &mut ConsensusParams, table: &toml::Table, section: &str) -> Result<()> {
+    let mut pairs = Vec::new();
+    flatten("", table, &mut pairs)?;
+    for (name, value) in pairs {
+        params.set(&name, &value).map_err(|e| match e {
+            Error::Config(m) => Error::Config(format!("[{section}] {m}")),
+            other => other,
+        })?;
+    }
+    Ok(())
 }
 
 impl ChainConfig {
-    /// Parses a TOML chain file.
+    /// Parses a TOML chain file (and checks it describes a usable configuration).
     pub fn from_toml(text: &str) -> Result<Self> {
         let cfg: ChainConfig = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
         cfg.exec_config()?;
@@ -202,32 +222,69 @@ impl ChainConfig {
 
     /// The executor configuration this file describes.
     pub fn exec_config(&self) -> Result<ExecConfig> {
-        let mut cfg = ExecConfig::default();
-        cfg.chain_id(self.chain.chain_id)
-            .max_call_depth(self.limits.max_call_depth)
-            .module_cache_size(self.limits.module_cache_size)
-            .max_tx_gas(self.limits.max_tx_gas);
-        if self.limits.max_call_depth == 0 {
-            return Err(Error::Config("limits.max_call_depth must be at least 1".into()));
+        let mut base = self.consensus.clone();
+        let upgrades = base.remove("upgrade");
+        let mut params = ConsensusParams { chain_id: self.chain.chain_id, ..ConsensusParams::default() };
+        apply(&mut params, &base, "consensus")?;
+        let mut cfg = ExecConfig { consensus: params.clone(), upgrades: Vec::new(), node: NodeConfig::default() };
+        cfg.node.module_cache_size = self.node.module_cache_size;
+        cfg.node.wave_cache_max_entries = self.node.wave_cache_max_entries;
+        if let Some(list) = upgrades {
+            let toml::Value::Array(list) = list else {
+                return Err(Error::Config(
+                    "consensus.upgrade must be an array of tables ([[consensus.upgrade]])".into(),
+                ));
+            };
+            let mut current = params;
+            for item in list {
+                let toml::Value::Table(mut t) = item else {
+                    return Err(Error::Config("each [[consensus.upgrade]] must be a table".into()));
+                };
+                let Some(toml::Value::Integer(at)) = t.remove("at_wave") else {
+                    return Err(Error::Config("each [[consensus.upgrade]] needs an integer at_wave".into()));
+                };
+                let at_wave = u64::try_from(at).map_err(|_| Error::Config("at_wave must be positive".into()))?;
+                apply(&mut current, &t, "consensus.upgrade")?;
+                cfg.upgrades.push(ParamsUpgrade { at_wave, params: current.clone() });
+            }
         }
-        for (name, o) in &self.gas {
-            cfg.gas.set(name, GasCost { base: o.base, per_byte: o.per_byte })?;
-        }
+        cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// The node's wall-clock safety net per call.
+    pub fn call_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.node.call_timeout_ms.max(1))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vmhost_abi::HostFn;
 
     #[test]
     fn chain_config_parses_overrides_and_rejects_unknown_host_functions() {
-        let cfg = ChainConfig::from_toml("[chain]\nchain_id = 7\n[gas.sstore]\nbase = 6000\n").unwrap();
+        let cfg = ChainConfig::from_toml("[chain]\nchain_id = 7\n[consensus.gas.sstore]\nbase = 6000\n").unwrap();
         let exec = cfg.exec_config().unwrap();
-        assert_eq!(exec.chain_id, 7);
-        assert_eq!(exec.gas.get(HostFn::Sstore).base, 6000);
-        assert!(ChainConfig::from_toml("[gas.fd_write]\nbase = 1\n").is_err());
+        assert_eq!(exec.consensus.chain_id, 7);
+        assert_eq!(exec.consensus.gas.get(HostFn::Sstore).base, 6000);
+        assert!(ChainConfig::from_toml("[consensus.gas.fd_write]\nbase = 1\n").is_err());
         assert!(ChainConfig::from_toml("[chain]\nbogus = 1\n").is_err());
+        let err = ChainConfig::from_toml("[consensus]\nstak_limit = 3\n").unwrap_err().to_string();
+        assert!(err.contains("stak_limit"), "{err}");
+    }
+
+    #[test]
+    fn chain_config_upgrades_apply_on_top_of_the_previous_parameters() {
+        let text = "[consensus]\nstack_limit = 1000\n[[consensus.upgrade]]\nat_wave = 10\nmax_tx_gas = 5000000\n\
+                    [[consensus.upgrade]]\nat_wave = 20\n[consensus.upgrade.memory]\nmax_tx_pages = 64\n";
+        let exec = ChainConfig::from_toml(text).unwrap().exec_config().unwrap();
+        assert_eq!(exec.params_at(9).max_tx_gas, vmhost_abi::gas::DEFAULT_MAX_TX_GAS);
+        assert_eq!(exec.params_at(10).max_tx_gas, 5_000_000);
+        assert_eq!(exec.params_at(25).max_tx_gas, 5_000_000);
+        assert_eq!(exec.params_at(25).memory.max_tx_pages, 64);
+        assert_eq!(exec.params_at(25).stack_limit, 1000);
+        assert!(ChainConfig::from_toml("[[consensus.upgrade]]\nat_wave = 0\n").is_err());
     }
 }

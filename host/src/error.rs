@@ -45,6 +45,38 @@ pub enum Error {
     /// Genesis can only be applied to an empty store.
     #[error("genesis already applied")]
     GenesisApplied,
+    /// A call ran past the node's wall-clock safety net. Gas bounds every call long before it
+    /// on any sane machine, so this is the node's problem (overload, a stuck disk), never a
+    /// receipt outcome: the wave aborts and nothing of it is committed.
+    #[error("a {backend} call exceeded the node's wall-clock safety net; the wave is not committed")]
+    Timeout {
+        /// Backend name.
+        backend: String,
+    },
+    /// The executor thread has too little native stack left for another nested call: the
+    /// host's sizing does not fit this machine (never a receipt outcome).
+    #[error("native stack exhausted at call depth {depth}: {remaining} bytes left, {needed} needed")]
+    NativeStack {
+        /// Depth of the call that could not start.
+        depth: u32,
+        /// Bytes of stack left on the thread.
+        remaining: usize,
+        /// Bytes a nested call reserves.
+        needed: usize,
+    },
+    /// The consensus parameters differ from the ones the chain's store records.
+    #[error(
+        "consensus parameter `{name}` is {configured} in this configuration but {stored} in the store \
+         (a change of consensus parameters is an upgrade at a given wave)"
+    )]
+    ParamsMismatch {
+        /// The parameter's name, as in `[consensus]` of the chain file.
+        name: String,
+        /// The value the store records.
+        stored: String,
+        /// The value configured.
+        configured: String,
+    },
     /// An invariant of the host itself was broken (a bug).
     #[error("internal host error: {0}")]
     Internal(String),

@@ -39,20 +39,25 @@
 pub mod accounts;
 pub mod cache;
 pub mod config;
+pub mod docs;
 pub mod error;
 pub mod executor;
 pub mod hostfns;
 pub mod native;
+pub mod params;
 pub mod registry;
 pub mod state;
 pub mod testing;
 pub mod vm;
 pub mod wasm;
 
-pub use config::{ChainConfig, ExecConfig, GasTable};
+pub use config::{ChainConfig, ExecConfig};
 pub use error::{Error, RegistryError, Result};
-pub use executor::{Chain, ChainHead, Env, WaveOutput};
+pub use executor::{executor_stack_size, Chain, ChainHead, Env, WaveOutput, HOST_FRAME_RESERVE};
 pub use hostfns::{ChainServices, HostCtx, NoServices};
 pub use native::{NativeContext, NativeHandler, NativeResult};
+pub use params::{ConsensusParams, GasTable, NativeParams, NodeConfig, ParamsUpgrade};
 pub use registry::{Backend, VmRegistry};
-pub use vm::{CallOutcome, GuestMemory, Host, HostTrap, Module, PrepareError, SliceMemory, Vm, VmError};
+pub use vm::{
+    CallOutcome, CallParams, CodeFormat, GuestMemory, Host, HostTrap, Module, PrepareError, SliceMemory, Vm, VmError,
+};

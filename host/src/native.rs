@@ -5,9 +5,10 @@
 //! transaction's overlay through a [`NativeContext`]. Fees, nonces and the
 //! checkpoint/commit/revert discipline are the executor's, exactly as for contract calls.
 
-use vmhost_abi::{AccountRecord, Address, BlockContext, ErrorCode, Event, NativeTx, StateKey};
+use vmhost_abi::{AccessList, AccountRecord, Address, BlockContext, ErrorCode, Event, NativeTx, StateKey};
 
 use crate::error::{Error, Result};
+use crate::params::NativeParams;
 use crate::state::OverlayStack;
 
 /// Outcome of a native transaction: `Err(code)` is a consensus failure (state discarded,
@@ -16,11 +17,17 @@ pub type NativeResult = core::result::Result<(), ErrorCode>;
 
 /// Executes native transactions.
 pub trait NativeHandler: Send + Sync {
-    /// Fixed gas of `tx` (charged whether it succeeds or fails).
-    fn intrinsic_gas(&self, tx: &NativeTx) -> u64;
+    /// Fixed gas of `tx` (charged whether it succeeds or fails), under the chain's `params`.
+    fn intrinsic_gas(&self, tx: &NativeTx, params: &NativeParams) -> u64;
 
-    /// Executes `tx` against `ctx`. Must check everything it relies on and return a typed code
-    /// on bad input; must never panic.
+    /// Every state key `tx` sent by `sender` may read or write, derived from the transaction
+    /// alone (the sender's account need not be listed: the executor adds it). A declared access
+    /// list must cover it; the parallel scheduler uses it as the transaction's conflict set. It
+    /// must be exact: a handler that touches a key outside it is a bug.
+    fn access_list(&self, tx: &NativeTx, sender: &Address, params: &NativeParams) -> AccessList;
+
+    /// Executes `tx` against `ctx` (whose [`NativeContext::params`] are the chain's). Must check
+    /// everything it relies on and return a typed code on bad input; must never panic.
     fn execute(&self, tx: &NativeTx, ctx: &mut NativeContext<'_, '_>) -> Result<NativeResult>;
 }
 
@@ -30,6 +37,8 @@ pub struct NativeContext<'s, 'c> {
     pub sender: Address,
     /// The wave's block context.
     pub block: &'s BlockContext,
+    /// The chain's native parameters.
+    pub params: &'s NativeParams,
     state: &'s mut OverlayStack<'c>,
     sender_key: StateKey,
     events: u32,
@@ -43,8 +52,13 @@ impl std::fmt::Debug for NativeContext<'_, '_> {
 
 impl<'s, 'c> NativeContext<'s, 'c> {
     /// A context over `state` (used by the executor and by tests).
-    pub fn new(sender: Address, block: &'s BlockContext, state: &'s mut OverlayStack<'c>) -> Self {
-        Self::with_sender_key(sender, vmhost_abi::keys::account(&sender), block, state)
+    pub fn new(
+        sender: Address,
+        block: &'s BlockContext,
+        params: &'s NativeParams,
+        state: &'s mut OverlayStack<'c>,
+    ) -> Self {
+        Self::with_sender_key(sender, vmhost_abi::keys::account(&sender), block, params, state)
     }
 
     /// [`NativeContext::new`] with the sender's account key already derived (the executor's).
@@ -52,9 +66,10 @@ impl<'s, 'c> NativeContext<'s, 'c> {
         sender: Address,
         sender_key: StateKey,
         block: &'s BlockContext,
+        params: &'s NativeParams,
         state: &'s mut OverlayStack<'c>,
     ) -> Self {
-        Self { sender, block, state, sender_key, events: 0 }
+        Self { sender, block, params, state, sender_key, events: 0 }
     }
 
     /// Reads raw state.

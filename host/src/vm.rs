@@ -1,13 +1,18 @@
 //! The stable backend traits.
 //!
-//! A backend is split into **prepare** (validate + compile, once per code) and **call**
-//! (instantiate + run, many times), like near-vm-runner's `VM::prepare` →
-//! `PreparedContract::run`. Backends only marshal guest memory and arguments: every ABI function
-//! is implemented once, in the host, behind [`Host`]. Nothing here is generic or borrows across
-//! calls, so a backend can live behind an FFI boundary (`plugin` interface) unchanged.
+//! A backend is split into **compile** (once per code) and **call** (instantiate + run, many
+//! times), like near-vm-runner's `VM::prepare` → `PreparedContract::run`. For wasm the host
+//! owns everything that must be identical across engines — the deploy gate, the limits
+//! (stack-height, memory) pass, metering, write tracking ([`crate::wasm::prepare_module`]) —
+//! and a backend receives the prepared module: it only compiles, instantiates and runs it.
+//! Backends only marshal guest memory and arguments: every ABI function is implemented once,
+//! in the host, behind [`Host`]. Nothing here is generic or borrows across calls, so a backend
+//! can live behind an FFI boundary (`plugin` interface) unchanged.
 //!
 //! Calls nest: while a backend is inside [`Module::call`], the host may call back into any
-//! backend's [`Module::call`] (cross-contract calls) with the same `&mut dyn Host`.
+//! backend's [`Module::call`] (cross-contract calls) with the same `&mut dyn Host`. Each call
+//! carries its context explicitly ([`CallParams`]: depth, static or not, gas, stack units and
+//! memory pages left), so a backend needs no thread-local state.
 
 use std::sync::Arc;
 
@@ -43,6 +48,14 @@ pub trait GuestMemory {
         let dst = self.data_mut().get_mut(start..end).ok_or(HostTrap::OOB)?;
         dst.copy_from_slice(bytes);
         Ok(())
+    }
+
+    /// The stack units the guest has left right now (the limits pass's counter), when the
+    /// backend runs a module the host prepared; `None` otherwise. The host hands it to a nested
+    /// call as its budget. Backends need to provide it for the call host functions
+    /// ([`HostFn::is_call`]) only.
+    fn stack_left(&self) -> Option<u32> {
+        None
     }
 }
 
@@ -127,9 +140,53 @@ pub enum VmError {
     /// The artifact does not load (corrupt, foreign engine, truncated). The host recompiles.
     #[error("artifact does not load: {0}")]
     BadArtifact(String),
+    /// The call ran past the node's wall-clock safety net. Machine-dependent, so never a
+    /// receipt: the wave aborts.
+    #[error("call exceeded the node's wall-clock safety net")]
+    Timeout,
+    /// An engine limit that a prepared module can never reach was reached (the engine's own
+    /// stack or memory backstop): a host or engine bug, never the guest's outcome.
+    #[error("engine backstop reached: {0}")]
+    Backstop(String),
     /// Anything else (resource exhaustion, engine bug).
     #[error("backend failure: {0}")]
     Internal(String),
+}
+
+/// Everything a call carries: the entry point and the budgets the host grants it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallParams<'a> {
+    /// Exported entry point (`() -> ()`).
+    pub entry: &'a str,
+    /// Gas the callee may use.
+    pub gas_limit: u64,
+    /// Stack units the callee may use (the transaction's budget minus what its callers hold):
+    /// the backend writes it into the module's stack counter.
+    pub stack_left: u32,
+    /// Most 64 KiB pages the callee's memory may reach (the transaction's memory cap minus
+    /// what its callers hold): the backend writes it into the module's memory limit.
+    pub memory_pages: u32,
+    /// Call depth (1 = the transaction's top-level call).
+    pub depth: u32,
+    /// View-only call (the host refuses state changes; backends need not care).
+    pub is_static: bool,
+}
+
+impl CallParams<'_> {
+    /// Whether this is the transaction's top-level call.
+    pub fn is_top_level(&self) -> bool {
+        self.depth <= 1
+    }
+}
+
+/// The code a backend takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeFormat {
+    /// WebAssembly, prepared by the host's pipeline as asked ([`crate::wasm::prepare_module`]):
+    /// gated, stack-limited, metered by the host, so gas equals every other wasm backend's.
+    Wasm(crate::wasm::WasmPipeline),
+    /// The backend's own format (an EVM, say), which it validates, meters and limits itself.
+    Custom,
 }
 
 /// Why `prepare` refused code.
@@ -151,11 +208,11 @@ pub enum PrepareError {
 
 /// A loaded, callable module. Cheap to share.
 pub trait Module: Send + Sync {
-    /// Runs exported `entry` (`() -> ()`) with `gas_limit` on an instance in its
+    /// Runs exported `call.entry` (`() -> ()`) with the call's budgets on an instance in its
     /// just-instantiated state: a fresh one, or one a backend kept from an earlier call and
     /// restored exactly (nothing of an earlier call may be observable).
     /// Guest faults are reported in [`CallOutcome`]; `Err` is for infrastructure failures only.
-    fn call(&self, entry: &str, gas_limit: u64, host: &mut dyn Host) -> Result<CallOutcome, VmError>;
+    fn call(&self, call: &CallParams<'_>, host: &mut dyn Host) -> Result<CallOutcome, VmError>;
 }
 
 /// A contract VM backend.
@@ -163,13 +220,35 @@ pub trait Vm: Send + Sync {
     /// Short stable name ("wasmtime", "wasmer", ...), used in logs and cache keys.
     fn name(&self) -> &str;
 
-    /// Identifies the artifact format: engine version and configuration, ABI version and
-    /// metering version. An artifact stored under another tag is never loaded.
+    /// Identifies the artifact format of the engine: its version and configuration. The host
+    /// combines it with its pipeline's tag; an artifact stored under another tag is never
+    /// loaded.
     fn artifact_tag(&self) -> [u8; 32];
 
-    /// Validates `code` and compiles it into an artifact (deploy time, and on recompile).
-    fn prepare(&self, code: &[u8]) -> Result<Vec<u8>, PrepareError>;
+    /// The code this backend compiles (host-prepared wasm, or a format of its own).
+    fn code_format(&self) -> CodeFormat {
+        CodeFormat::Wasm(crate::wasm::WasmPipeline::default())
+    }
 
-    /// Loads an artifact produced by [`Vm::prepare`] with the same tag.
+    /// Checks the backend can run the chain's consensus parameters (its engine's memory and
+    /// stack backstops must lie beyond every limit the host enforces). Called by
+    /// [`crate::Chain::open`]; an error names what does not fit.
+    fn check_params(&self, _params: &crate::ConsensusParams) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Most native stack, in bytes, one call of this backend may use on the calling thread
+    /// (its engine's stack backstop; 0 when it runs guests on stacks of its own). The host
+    /// sizes its executor threads so that the maximum call depth of such calls fits.
+    fn native_stack_per_call(&self) -> usize {
+        0
+    }
+
+    /// Compiles code into an artifact (deploy time, and on recompile). For
+    /// [`CodeFormat::Wasm`] `code` is the module the host prepared; a rejection then means the
+    /// engine itself refused it.
+    fn compile(&self, code: &[u8]) -> Result<Vec<u8>, PrepareError>;
+
+    /// Loads an artifact produced by [`Vm::compile`] with the same tag.
     fn load(&self, artifact: &[u8]) -> Result<Arc<dyn Module>, VmError>;
 }

@@ -9,7 +9,7 @@
 //! | `Transfer`           | [`NATIVE_TRANSFER_GAS`] | move value sender → `to` |
 //! | `ValidatorRegister`  | [`NATIVE_SYSTEM_GAS`]   | bond stake, bind the consensus key |
 //! | `ValidatorUnbond`    | system                  | stake → unbonding entry, released after `unbonding_period` |
-//! | `ValidatorRotateKey` | system                  | rebind the consensus key |
+//! | `ValidatorRotateKey` | system                  | bind a new consensus key (the old one stays retired) |
 //! | `ValidatorUnjail`    | system                  | leave jail after `jail_period` |
 //! | `MultisigCreate`     | system                  | create a k-of-n account at [`multisig_address`] |
 //! | `MultisigSpend`      | system                  | spend from it with enough distinct approvals |
@@ -22,7 +22,7 @@
 //! use vmhost_native::NativePlugin;
 //!
 //! let mut registry = VmRegistry::new();
-//! registry.register_native(Arc::new(NativePlugin::default()))?;
+//! registry.register_native(Arc::new(NativePlugin))?;
 //! let mut chain = Chain::open(Arc::new(MemStore::new()), registry, ExecConfig::default())?;
 //! let (alice, bob) = (Address::from_index(1), Address::from_index(2));
 //! chain.genesis(&[(alice, 1_000_000)])?;
@@ -72,55 +72,69 @@
 //! - **Events.** Every handler but `Transfer` emits an event from the system address; topics
 //!   and payloads are in [`events`].
 //!
+//! - **Access lists.** [`NativePlugin::access_list`](vmhost::NativeHandler::access_list) derives
+//!   every key a transaction touches from the transaction alone (a test checks it against the
+//!   keys each handler actually touched). That is why a rotated-out consensus key stays bound
+//!   to its validator: freeing it would touch a key named only in state. A retired key can never
+//!   be registered again, and evidence signed with it still names its validator.
+//!
 //! ## Features
 //!
-//! None: the crate always builds the full handler set. Consensus parameters are in
-//! [`NativeParams`].
+//! None: the crate always builds the full handler set. Consensus parameters are the chain's
+//! [`NativeParams`] (`ConsensusParams::native`), handed to every call through the context.
 
 mod handlers;
-mod params;
 
 pub mod events;
 
 pub use handlers::multisig::multisig_address;
 pub use handlers::slashing::BPS_DENOMINATOR;
-pub use params::NativeParams;
+pub use vmhost::NativeParams;
 
 use vmhost::{NativeContext, NativeHandler, NativeResult};
-use vmhost_abi::gas::{NATIVE_SYSTEM_GAS, NATIVE_TRANSFER_GAS};
-use vmhost_abi::NativeTx;
+use vmhost_abi::{keys, AccessList, Address, NativeTx};
 
 /// The built-in native transaction handler: register it with
-/// [`vmhost::VmRegistry::register_native`].
-#[derive(Debug, Clone, Default)]
-pub struct NativePlugin {
-    params: NativeParams,
-}
-
-impl NativePlugin {
-    /// A plugin with `params`.
-    pub fn new(params: NativeParams) -> Self {
-        Self { params }
-    }
-
-    /// The plugin's consensus parameters.
-    pub fn params(&self) -> &NativeParams {
-        &self.params
-    }
-}
+/// [`vmhost::VmRegistry::register_native`]. It holds no state: its parameters are the chain's
+/// (`ConsensusParams::native`), handed to every call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NativePlugin;
 
 impl NativeHandler for NativePlugin {
     #[inline]
-    fn intrinsic_gas(&self, tx: &NativeTx) -> u64 {
+    fn intrinsic_gas(&self, tx: &NativeTx, params: &NativeParams) -> u64 {
         match tx {
-            NativeTx::Transfer { .. } => NATIVE_TRANSFER_GAS,
-            _ => NATIVE_SYSTEM_GAS,
+            NativeTx::Transfer { .. } => params.transfer_gas,
+            _ => params.system_gas,
+        }
+    }
+
+    fn access_list(&self, tx: &NativeTx, sender: &Address, _params: &NativeParams) -> AccessList {
+        let list = AccessList::new();
+        match tx {
+            NativeTx::Transfer { to, .. } => list.write(keys::account(to)),
+            NativeTx::ValidatorRegister { consensus_key, .. } => {
+                list.write(keys::validator(sender)).write(keys::consensus_key(consensus_key))
+            }
+            NativeTx::ValidatorRotateKey { new_key } => {
+                list.write(keys::validator(sender)).write(keys::consensus_key(new_key))
+            }
+            NativeTx::ValidatorUnbond { .. } | NativeTx::ValidatorUnjail => list.write(keys::validator(sender)),
+            NativeTx::MultisigCreate { signers, threshold } => {
+                list.write(keys::multisig(&multisig_address(signers, *threshold)))
+            }
+            NativeTx::MultisigSpend { multisig, to, .. } => {
+                list.write(keys::multisig(multisig)).write(keys::account(multisig)).write(keys::account(to))
+            }
+            NativeTx::Slashing { validator, evidence, .. } => {
+                list.write(keys::validator(validator)).write(keys::evidence(evidence))
+            }
         }
     }
 
     fn execute(&self, tx: &NativeTx, ctx: &mut NativeContext<'_, '_>) -> vmhost::Result<NativeResult> {
         use handlers::{multisig, slashing, transfer, validator};
-        let p = &self.params;
+        let p = ctx.params;
         match tx {
             NativeTx::Transfer { to, amount } => transfer::transfer(ctx, to, *amount),
             NativeTx::ValidatorRegister { stake, consensus_key } => validator::register(ctx, p, *stake, consensus_key),
@@ -129,7 +143,7 @@ impl NativeHandler for NativePlugin {
             NativeTx::ValidatorUnjail => validator::unjail(ctx, p),
             NativeTx::MultisigCreate { signers, threshold } => multisig::create(ctx, p, signers, *threshold),
             NativeTx::MultisigSpend { multisig, to, amount, approvals } => {
-                multisig::spend(ctx, multisig, to, *amount, approvals)
+                multisig::spend(ctx, p, multisig, to, *amount, approvals)
             }
             NativeTx::Slashing { validator, evidence, fraction_bps } => {
                 slashing::slash(ctx, p, validator, evidence, *fraction_bps)

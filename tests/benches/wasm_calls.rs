@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use vmhost::state::MemStore;
-use vmhost::testing::{block, transfer};
-use vmhost::{CallOutcome, GuestMemory, Host, HostTrap, Vm};
+use vmhost::testing::{block, load_module, top_level_call, transfer};
+use vmhost::{CallOutcome, GuestMemory, Host, HostTrap};
 use vmhost_abi::{Address, HostFn, Transaction};
 use vmhost_tests::{call, chain_on, deploy, example_wasm};
 use vmhost_wasmtime::{Metering, WasmtimeConfig, WasmtimeVm};
@@ -119,11 +119,11 @@ fn per_call(c: &mut Criterion) {
     });
     // The backend's Module::call (metered module, gas global, limiter, trap mapping).
     let vm = WasmtimeVm::new(WasmtimeConfig::default()).expect("vm");
-    let m = vm.load(&vm.prepare(&wat::parse_str(NOOP).expect("wat")).expect("prepare")).expect("load");
+    let m = load_module(&vm, &wat::parse_str(NOOP).expect("wat")).expect("load");
     let mut host = BareHost { input: vec![0; 8] };
     g.bench_function("backend_module_call", |b| {
         b.iter(|| {
-            let out: CallOutcome = m.call("noop", 1_000_000, &mut host).expect("call");
+            let out: CallOutcome = m.call(&top_level_call("noop", 1_000_000), &mut host).expect("call");
             assert!(out.result.is_ok());
         })
     });
@@ -168,11 +168,11 @@ fn compute(c: &mut Criterion) {
         let mut cfg = WasmtimeConfig::default();
         cfg.metering(mode);
         let vm = WasmtimeVm::new(cfg).expect("vm");
-        let m = vm.load(&vm.prepare(&code).expect("prepare")).expect("load");
+        let m = load_module(&vm, &code).expect("load");
         let mut host = BareHost { input: n.to_le_bytes().to_vec() };
         g.bench_function(label, |b| {
             b.iter(|| {
-                let out = m.call("sum", 1 << 40, &mut host).expect("call");
+                let out = m.call(&top_level_call("sum", 1 << 40), &mut host).expect("call");
                 assert!(out.result.is_ok());
             })
         });
@@ -193,16 +193,16 @@ fn store_loop(c: &mut Criterion) {
         let mut cfg = WasmtimeConfig::default();
         cfg.instance_reuse(reuse);
         let vm = WasmtimeVm::new(cfg).expect("vm");
-        let m = vm.load(&vm.prepare(&code).expect("prepare")).expect("load");
+        let m = load_module(&vm, &code).expect("load");
         let mut host = BareHost { input: n.to_le_bytes().to_vec() };
         // The variants differ in what they claim to: the tracked one runs warm.
         for _ in 0..2 {
-            assert!(m.call("fill", 1 << 40, &mut host).expect("call").result.is_ok());
+            assert!(m.call(&top_level_call("fill", 1 << 40), &mut host).expect("call").result.is_ok());
         }
         assert_eq!(vm.reuse_stats().reused > 0, reuse > 0, "{label}: {:?}", vm.reuse_stats());
         g.bench_function(label, |b| {
             b.iter(|| {
-                let out = m.call("fill", 1 << 40, &mut host).expect("call");
+                let out = m.call(&top_level_call("fill", 1 << 40), &mut host).expect("call");
                 assert!(out.result.is_ok());
             })
         });
@@ -252,14 +252,16 @@ fn compile_and_load(c: &mut Criterion) {
     let mut g = c.benchmark_group("compile_load");
     g.measurement_time(Duration::from_secs(5)).sample_size(20);
     let vm = WasmtimeVm::new(WasmtimeConfig::default()).expect("vm");
+    let params = vmhost::ConsensusParams::default();
+    let build = |code: &[u8]| vmhost::cache::build_artifact(&vm, code, &params).expect("build").expect("accepted");
     for name in ["counter", "token"] {
         let code = example_wasm(name);
         g.bench_function(BenchmarkId::new("prepare_gate_meter_compile", format!("{name}_{}B", code.len())), |b| {
-            b.iter(|| vm.prepare(&code).expect("prepare"))
+            b.iter(|| build(&code))
         });
-        let artifact = vm.prepare(&code).expect("prepare");
+        let artifact = build(&code);
         g.bench_function(BenchmarkId::new("cache_miss_load_artifact", format!("{name}_{}B", artifact.len())), |b| {
-            b.iter(|| vm.load(&artifact).expect("load"))
+            b.iter(|| vmhost::cache::load_artifact(&vm, &artifact).expect("load"))
         });
     }
     g.finish();

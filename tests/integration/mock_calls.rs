@@ -6,7 +6,7 @@ use std::sync::Arc;
 use vmhost::state::MemStore;
 use vmhost::testing::{block, host_call, transfer, tx, MockVm, Script};
 use vmhost::{Chain, ExecConfig, RegistryError, VmRegistry};
-use vmhost_abi::{keys, Address, ContractType, ErrorCode, HostFn, ReceiptStatus, TxKind};
+use vmhost_abi::{keys, AccessList, Address, ContractType, ErrorCode, HostFn, ReceiptStatus, TxKind};
 use vmhost_native::NativePlugin;
 use vmhost_tests::user;
 
@@ -91,7 +91,7 @@ fn mock_chain() -> (Chain, Address, Address) {
     vm.register(b"callee", callee());
     vm.register(b"caller", caller());
     let mut reg = VmRegistry::new();
-    reg.register_native(Arc::new(NativePlugin::default())).unwrap();
+    reg.register_native(Arc::new(NativePlugin)).unwrap();
     reg.register_vm(mock_type(), vm).unwrap();
     let mut chain = Chain::open(Arc::new(MemStore::new()), reg, ExecConfig::default()).unwrap();
     chain.genesis(&[(user(1), 1_000_000_000_000)]).unwrap();
@@ -182,14 +182,21 @@ fn top_level_revert_discards_state_and_events_but_charges_the_fee() {
 fn undeclared_storage_access_traps_with_access_list_violation() {
     let (mut chain, _, b) = mock_chain();
     let mut t = call(2, b, "write", b);
-    t.access_list = Some(vec![keys::account(&user(1))]);
+    t.access_list = Some(AccessList::new().write(keys::account(&user(1))).read(keys::contract(&b)));
+    t.gas_limit += 2 * vmhost_abi::gas::ACCESS_LIST_KEY_GAS;
     let out = chain.execute_wave(&block(2), &[t.clone()]).unwrap();
     assert_eq!(
         (out.receipts[0].status, out.receipts[0].code),
         (ReceiptStatus::Trapped, ErrorCode::AccessListViolation)
     );
     t.nonce = 3;
-    t.access_list = Some(vec![keys::storage(&b, &[1; 32])]);
+    t.access_list = Some(
+        AccessList::new()
+            .write(keys::account(&user(1)))
+            .read(keys::contract(&b))
+            .read(keys::code(&chain.contract(&b).unwrap().unwrap().code_hash))
+            .write(keys::storage(&b, &[1; 32])),
+    );
     let out = chain.execute_wave(&block(3), &[t]).unwrap();
     assert_eq!(out.receipts[0].status, ReceiptStatus::Success, "declared access passes");
 }
@@ -212,7 +219,7 @@ fn registry_rejects_duplicates_wrong_kinds_and_routes_nothing_unregistered() {
     assert_eq!(reg.register_vm(mock_type(), vm.clone()).unwrap_err(), RegistryError::Duplicate(mock_type()));
     assert_eq!(reg.register_vm(ContractType::Native, vm).unwrap_err(), RegistryError::WrongKind(ContractType::Native));
     assert_eq!(
-        reg.register_native(Arc::new(NativePlugin::default())).map(|_| ()),
+        reg.register_native(Arc::new(NativePlugin)).map(|_| ()),
         Ok(()),
         "native handler registers under Native"
     );

@@ -1,11 +1,8 @@
 //! Module cache and artifacts: corrupt or foreign artifacts recompile, upgrades never run stale
 //! code, identical code shares one module, gas never depends on the cache.
 
-use std::sync::Arc;
-
-use vmhost::cache::artifact_key;
-use vmhost::state::{Column, Store, WriteBatch};
-use vmhost::Vm;
+use vmhost::cache::{artifact_key, artifact_tag, build_artifact};
+use vmhost::state::{Column, WriteBatch};
 use vmhost_abi::{ContractType, ErrorCode, ReceiptStatus, TxKind};
 use vmhost_tests::{example_wasm, example_wat, user};
 use vmhost_wasmtime::{Metering, WasmtimeConfig, WasmtimeVm};
@@ -14,7 +11,8 @@ use crate::wasm_examples::Env;
 
 fn overwrite_artifact(env: &Env, code: &[u8], bytes: Vec<u8>) {
     let vm = env.chain.env().registry.vm(&ContractType::Wasm).expect("wasm vm").clone();
-    let key = artifact_key(&vm.artifact_tag(), blake3::hash(code).as_bytes());
+    let tag = artifact_tag(&*vm, env.chain.params_at(1));
+    let key = artifact_key(&tag, blake3::hash(code).as_bytes());
     assert!(env.chain.env().store().get(Column::Artifacts, &key).expect("get").is_some(), "deploy stored the artifact");
     let mut b = WriteBatch::new();
     b.put(Column::Artifacts, key, bytes);
@@ -55,7 +53,8 @@ fn foreign_engine_artifact_is_refused_and_recompiled() {
     let mut other_cfg = WasmtimeConfig::default();
     other_cfg.metering(Metering::EngineFuel);
     let other = WasmtimeVm::new(other_cfg).expect("vm");
-    overwrite_artifact(&env, &code, other.prepare(&code).expect("prepare"));
+    let params = vmhost::ConsensusParams::default();
+    overwrite_artifact(&env, &code, build_artifact(&other, &code, &params).expect("build").expect("accepted"));
     let after = env.call(2, c, "increment", vec![]);
     assert_eq!(after.return_data, 3u64.to_le_bytes());
     assert_eq!(after.gas_used, before.gas_used);
@@ -97,13 +96,14 @@ fn identical_code_shares_one_compiled_module() {
 #[test]
 fn module_cache_respects_its_capacity() {
     let cache = vmhost::cache::ModuleCache::new(2);
-    let store: Arc<dyn Store> = Arc::new(vmhost::state::MemStore::new());
     let vm = WasmtimeVm::new(WasmtimeConfig::default()).expect("vm");
     let code = example_wat("counter");
     let hash = *blake3::hash(&code).as_bytes();
+    let params = vmhost::ConsensusParams::default();
+    let tag = artifact_tag(&vm, &params);
     for i in 0..3 {
-        let artifact = vm.prepare(&code).expect("prepare");
-        cache.install(&user(100 + i), hash, &vm, &*store, artifact).expect("install");
+        let artifact = build_artifact(&vm, &code, &params).expect("build").expect("accepted");
+        cache.install(&user(100 + i), hash, &vm, tag, artifact).expect("install");
     }
     let resident = cache.resident();
     assert_eq!(resident.len(), 2);

@@ -26,6 +26,12 @@ impl Env {
         Self { chain: rocks_chain(dir.path(), cfg), wave: 0, _dir: dir }
     }
 
+    /// A chain with consensus parameters and node settings `exec` (the backend sized to them).
+    pub fn with_exec(cfg: WasmtimeConfig, exec: vmhost::ExecConfig) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self { chain: vmhost_tests::rocks_chain_with(dir.path(), cfg, exec), wave: 0, _dir: dir }
+    }
+
     /// The sender's next nonce, from committed state.
     pub fn nonce(&self, who: u64) -> u64 {
         self.chain.account(&user(who)).expect("account").nonce
@@ -46,7 +52,7 @@ impl Env {
     pub fn deploy_receipt(&mut self, code: Vec<u8>) -> Receipt {
         let n = self.nonce(1);
         let mut tx = deploy(user(1), n, code);
-        tx.gas_limit = 200_000_000;
+        tx.gas_limit = self.chain.params_at(self.wave + 1).max_tx_gas;
         self.run(vec![tx]).remove(0)
     }
 

@@ -49,12 +49,20 @@ fn bulk_module() -> Vec<u8> {
     .expect("wat")
 }
 
+/// Consensus parameters whose operator weights wasmtime's engine fuel can express (its
+/// per-operator costs are `u8`): the default page price (8 192) cannot be.
+fn fuel_expressible() -> vmhost::ExecConfig {
+    let mut exec = vmhost::ExecConfig::default();
+    exec.consensus.ops.memory_page = 200;
+    exec
+}
+
 #[test]
 fn injected_metering_and_engine_fuel_agree_on_completed_calls() {
-    let mut injected = Env::new();
+    let mut injected = Env::with_exec(WasmtimeConfig::default(), fuel_expressible());
     let mut cfg = WasmtimeConfig::default();
     cfg.metering(Metering::EngineFuel);
-    let mut fuel = Env::with(cfg);
+    let mut fuel = Env::with_exec(cfg, fuel_expressible());
     let a = workload(&mut injected);
     let b = workload(&mut fuel);
     assert!(a.iter().all(|r| r.status == ReceiptStatus::Success), "{a:?}");
@@ -62,6 +70,17 @@ fn injected_metering_and_engine_fuel_agree_on_completed_calls() {
         assert_eq!((x.gas_used, &x.return_data, &x.events), (y.gas_used, &y.return_data, &y.events));
     }
     assert_eq!(injected.chain.state_root(), fuel.chain.state_root());
+}
+
+#[test]
+fn engine_fuel_refuses_a_schedule_it_cannot_express() {
+    let mut cfg = WasmtimeConfig::default();
+    cfg.metering(Metering::EngineFuel);
+    let vm = std::sync::Arc::new(vmhost_wasmtime::WasmtimeVm::new(cfg).expect("vm"));
+    let store = std::sync::Arc::new(vmhost::state::MemStore::new());
+    let err = vmhost::Chain::open(store, vmhost_tests::registry_with(vm), vmhost::ExecConfig::default())
+        .expect_err("the default page price does not fit wasmtime's u8 operator costs");
+    assert!(err.to_string().contains("ops.memory_page"), "{err}");
 }
 
 #[test]

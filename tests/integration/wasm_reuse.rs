@@ -369,8 +369,11 @@ fn tracked_and_plain_artifacts_have_different_tags() {
     // A node that changes the setting recompiles from code instead of loading the other kind.
     assert_ne!(on.artifact_tag(), off.artifact_tag());
     let code = example_wasm("counter");
-    let (tracked, plain) = (on.prepare(&code).unwrap(), off.prepare(&code).unwrap());
+    let params = vmhost::ConsensusParams::default();
+    let build = |vm: &WasmtimeVm| vmhost::cache::build_artifact(vm, &code, &params).unwrap().unwrap();
+    let (tracked, plain) = (build(&on), build(&off));
     assert_ne!(tracked, plain);
+    assert_ne!(vmhost::cache::artifact_tag(&on, &params), vmhost::cache::artifact_tag(&off, &params));
     // The number of warm instances kept does not change the artifact.
     let mut small = WasmtimeConfig::default();
     small.instance_reuse(2);
@@ -410,9 +413,8 @@ impl vmhost::Host for InputHost {
 
 #[test]
 fn warm_instances_move_between_threads_without_mixing_state() {
-    use vmhost::Vm;
     let vm = WasmtimeVm::new(WasmtimeConfig::default()).unwrap();
-    let module = vm.load(&vm.prepare(&wat::parse_str(SCRIBBLE).unwrap()).unwrap()).unwrap();
+    let module = vmhost::testing::load_module(&vm, &wat::parse_str(SCRIBBLE).unwrap()).unwrap();
     let inputs = scribble_inputs(400);
     let pristine = std::sync::Mutex::new(None::<Vec<u8>>);
     std::thread::scope(|s| {
@@ -421,7 +423,8 @@ fn warm_instances_move_between_threads_without_mixing_state() {
             s.spawn(move || {
                 for input in part {
                     let mut host = InputHost { input: input.clone(), returned: Vec::new() };
-                    let out = module.call("scribble", 50_000_000, &mut host).expect("call");
+                    let call = vmhost::testing::top_level_call("scribble", 50_000_000);
+                    let out = module.call(&call, &mut host).expect("call");
                     if out.result.is_err() {
                         continue;
                     }

@@ -75,15 +75,23 @@ fn wat_trap_contract_produces_engine_trap_codes() {
 }
 
 #[test]
-fn wall_clock_timeout_traps_with_timeout() {
+fn wall_clock_timeout_aborts_the_wave_and_commits_nothing() {
+    // A test-only tiny safety net: gas (the chain's max) would take far longer than 30 ms.
     let mut cfg = WasmtimeConfig::default();
     cfg.call_timeout(Duration::from_millis(30));
     let mut env = Env::with(cfg);
     let t = env.deploy(example_wat("traps"));
+    let (root, head) = (env.chain.state_root(), env.chain.head().clone());
     let n = env.nonce(2);
     let mut tx = vmhost_tests::call(vmhost_tests::user(2), n, t, "loop_forever", vec![]);
-    tx.gas_limit = 1 << 38;
-    let r = env.run(vec![tx]).remove(0);
-    assert_eq!((r.status, r.code), (ReceiptStatus::Trapped, ErrorCode::Timeout), "{r:?}");
-    assert_eq!(r.gas_used, 1 << 38, "a trap consumes the whole gas limit");
+    tx.gas_limit = env.chain.params_at(env.wave + 1).max_tx_gas;
+    let transfer = vmhost::testing::transfer(vmhost_tests::user(3), env.nonce(3), vmhost_tests::user(4), 5);
+    env.wave += 1;
+    let err = env.chain.execute_wave(&vmhost::testing::block(env.wave), &[transfer, tx]).unwrap_err();
+    assert!(matches!(err, vmhost::Error::Timeout { .. }), "{err}");
+    // Nothing of the wave is committed, not even the transfer before the runaway call.
+    assert_eq!((env.chain.state_root(), env.chain.head()), (root, &head));
+    assert_eq!(env.chain.account(&vmhost_tests::user(3)).unwrap().nonce, 0);
+    assert!(env.chain.wave_record(env.wave).unwrap().is_none());
+    assert!(env.chain.receipts(env.wave).unwrap().is_empty(), "no receipt carries a timeout");
 }

@@ -28,17 +28,22 @@ pub fn load_config(path: Option<&Path>, store: Option<&Path>) -> Result<ChainCon
     Ok(cfg)
 }
 
-fn wasm_backend(cfg: &ChainConfig) -> Result<WasmtimeVm> {
+/// The wasmtime configuration a chain file describes: the node's timeout, and the engine's
+/// backstops sized from the consensus parameters (the same `fit_chain` the library uses).
+pub fn wasmtime_config(cfg: &ChainConfig) -> Result<WasmtimeConfig> {
     let mut w = WasmtimeConfig::default();
-    w.memory_limit((cfg.limits.memory_mib as usize) << 20)
-        .call_timeout(std::time::Duration::from_millis(cfg.limits.call_timeout_ms));
-    Ok(WasmtimeVm::new(w)?)
+    w.call_timeout(cfg.call_timeout()).fit_chain(&cfg.exec_config()?);
+    Ok(w)
+}
+
+fn wasm_backend(cfg: &ChainConfig) -> Result<WasmtimeVm> {
+    Ok(WasmtimeVm::new(wasmtime_config(cfg)?)?)
 }
 
 /// The registry the config describes: native plugin + the configured wasm backend.
 pub fn registry(cfg: &ChainConfig) -> Result<VmRegistry> {
     let mut reg = VmRegistry::new();
-    reg.register_native(Arc::new(NativePlugin::default()))?;
+    reg.register_native(Arc::new(NativePlugin))?;
     for (ty, backend) in &cfg.backends {
         if ty != "wasm" {
             bail!("backend for contract type `{ty}`: only `wasm` is supported by this build");
@@ -131,8 +136,11 @@ pub fn deploy_cmd(cfg: &ChainConfig, code: &Path, sender: u64, parachain: bool) 
     let mut chain = open(cfg)?;
     let code = read_code(code)?;
     let kind = TxKind::ContractDeploy { vm: ContractType::Wasm, code, deposit: 0, parachain };
-    let t = tx(&chain, cfg, Address::from_index(sender), 0, 1_000_000_000, kind)?;
-    let out = chain.execute_wave(&next_block(&chain, cfg), &[t])?;
+    let block = next_block(&chain, cfg);
+    // A deploy may use up to the chain's per-transaction gas limit.
+    let gas = chain.params_at(block.wave_id).max_tx_gas;
+    let t = tx(&chain, cfg, Address::from_index(sender), 0, gas, kind)?;
+    let out = chain.execute_wave(&block, &[t])?;
     print_receipt("deploy", &out.receipts[0]);
     println!("state root {}", hex::encode(out.record.state_root));
     Ok(())

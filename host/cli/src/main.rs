@@ -104,7 +104,7 @@ fn main() -> Result<()> {
         Cmd::Inspect { what } => inspect::run(&cfg, what),
         Cmd::Bench { txs } => bench::run(&cfg, txs),
         Cmd::AbiDoc => {
-            print!("{}", vmhost_abi::docs::render_markdown());
+            print!("{}", vmhost::docs::abi_reference());
             Ok(())
         }
     }

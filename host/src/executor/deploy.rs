@@ -1,28 +1,29 @@
-//! Deploy and upgrade: validate + compile through the contract type's backend, store the code
-//! in state (content addressed) and the artifact in the artifact column, write the contract
-//! record (code hash, owner, deposit).
+//! Deploy and upgrade: prepare (the host's wasm pipeline, or the backend's own format) and
+//! compile through the contract type's backend, store the code in state (content addressed),
+//! cache the module (its artifact is written with the wave's commit), write the contract record
+//! (code hash, owner, deposit).
 
 use vmhost_abi::{keys, Address, ContractRecord, ContractType, ErrorCode, Transaction};
 
-use super::Env;
+use super::WaveCtx;
 use crate::accounts;
+use crate::cache::build_artifact;
 use crate::error::{Error, Result};
 use crate::state::OverlayStack;
-use crate::vm::{PrepareError, Vm};
+use crate::vm::Vm;
 
 pub(super) struct DeployOutcome {
     pub code: ErrorCode,
     pub address: Option<Address>,
 }
 
-fn prepare(vm: &dyn Vm, code: &[u8]) -> Result<core::result::Result<Vec<u8>, ErrorCode>> {
-    match vm.prepare(code) {
+fn prepare(wave: &WaveCtx<'_>, vm: &dyn Vm, code: &[u8]) -> Result<core::result::Result<Vec<u8>, ErrorCode>> {
+    match build_artifact(vm, code, wave.params)? {
         Ok(artifact) => Ok(Ok(artifact)),
-        Err(PrepareError::Rejected { code, message }) => {
-            tracing::info!(backend = vm.name(), %code, %message, "deploy rejected");
-            Ok(Err(code))
+        Err(r) => {
+            tracing::info!(backend = vm.name(), code = %r.code, message = %r.message, "deploy rejected");
+            Ok(Err(r.code))
         }
-        Err(PrepareError::Internal(m)) => Err(Error::Backend { backend: vm.name().to_string(), message: m }),
     }
 }
 
@@ -38,7 +39,7 @@ fn read_record(state: &OverlayStack<'_>, addr: &Address) -> Result<Option<Contra
 }
 
 pub(super) fn deploy(
-    env: &Env,
+    wave: &WaveCtx<'_>,
     state: &mut OverlayStack<'_>,
     tx: &Transaction,
     ty: &ContractType,
@@ -47,12 +48,13 @@ pub(super) fn deploy(
     parachain: bool,
 ) -> Result<DeployOutcome> {
     let fail = |code| Ok(DeployOutcome { code, address: None });
+    let env = wave.env;
     let vm = env.registry.vm(ty)?.clone();
     let address = Address::contract(&tx.sender, tx.nonce);
     if read_record(state, &address)?.is_some() {
         return fail(ErrorCode::ContractExists);
     }
-    let artifact = match prepare(&*vm, code)? {
+    let artifact = match prepare(wave, &*vm, code)? {
         Ok(a) => a,
         Err(c) => return fail(c),
     };
@@ -69,13 +71,13 @@ pub(super) fn deploy(
     }
     let record = ContractRecord { vm: ty.clone(), code_hash, owner: tx.sender, deposit, parachain, code_version: 0 };
     state.put(keys::contract(&address), encode(&record)?);
-    env.modules.install(&address, code_hash, &*vm, &**env.store(), artifact)?;
+    env.modules.install(&address, code_hash, &*vm, wave.tag(ty, &*vm), artifact)?;
     tracing::info!(%address, backend = vm.name(), code_len = code.len(), "contract deployed");
     Ok(DeployOutcome { code: ErrorCode::Ok, address: Some(address) })
 }
 
 pub(super) fn upgrade(
-    env: &Env,
+    wave: &WaveCtx<'_>,
     state: &mut OverlayStack<'_>,
     tx: &Transaction,
     contract: &Address,
@@ -87,8 +89,9 @@ pub(super) fn upgrade(
     if record.owner != tx.sender {
         return Ok(ErrorCode::NotOwner);
     }
+    let env = wave.env;
     let vm = env.registry.vm(&record.vm)?.clone();
-    let artifact = match prepare(&*vm, code)? {
+    let artifact = match prepare(wave, &*vm, code)? {
         Ok(a) => a,
         Err(c) => return Ok(c),
     };
@@ -101,7 +104,7 @@ pub(super) fn upgrade(
     record.code_version = record.code_version.saturating_add(1);
     state.put(keys::contract(contract), encode(&record)?);
     env.modules.invalidate(contract);
-    env.modules.install(contract, code_hash, &*vm, &**env.store(), artifact)?;
+    env.modules.install(contract, code_hash, &*vm, wave.tag(&record.vm, &*vm), artifact)?;
     tracing::info!(%contract, version = record.code_version, "contract upgraded");
     Ok(ErrorCode::Ok)
 }

@@ -5,6 +5,12 @@
 //! commit/revert → receipt — then commits the wave: JMT state root, events root and bloom,
 //! receipts root, and one atomic write batch (state, JMT nodes, receipts, wave record, head).
 //! A commit that fails leaves the store at the previous wave, and the wave cache is dropped.
+//!
+//! Transactions execute on the chain's executor thread, whose stack the host sizes
+//! ([`executor_stack_size`]): every nested call may use at most the backend's engine backstop
+//! plus the host's own frames, and the maximum call depth of those fits with a margin. Before
+//! each nested call the host also checks the native stack left, so a machine where the sizing
+//! is somehow wrong stops the wave with an error instead of crashing.
 
 mod deploy;
 mod tx;
@@ -13,19 +19,34 @@ use std::sync::Arc;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use vmhost_abi::{
-    keys, AccountRecord, Address, BlockContext, ContractRecord, ErrorCode, Receipt, ReceiptStatus, StateKey,
-    Transaction, WaveRecord,
+    keys, AccountRecord, Address, BlockContext, ContractRecord, ContractType, ErrorCode, Receipt, ReceiptStatus,
+    StateKey, Transaction, WaveRecord,
 };
 
 use crate::cache::ModuleCache;
 use crate::config::ExecConfig;
 use crate::error::{Error, Result};
 use crate::hostfns::{ChainServices, NoServices};
+use crate::params::ConsensusParams;
 use crate::registry::VmRegistry;
 use crate::state::commit::{self, StateCommitment};
-use crate::state::{Column, Store, WaveCache, WriteBatch};
+use crate::state::{Column, StateBytes, Store, WaveCache, WriteBatch};
+use crate::vm::Vm;
 
 pub use tx::intrinsic_gas;
+
+/// Native stack the host's own frames may take per nested call (the host function, the call
+/// path, the backend's entry and exit), on top of the backend's engine backstop. Measured at
+/// 20–40 KiB in a debug build and under 10 KiB in release (`docs/architecture.md`); 256 KiB is
+/// the reserve.
+pub const HOST_FRAME_RESERVE: usize = 256 << 10;
+
+/// Stack size of the executor threads for calls nested `max_call_depth` deep, each allowed
+/// `per_call` bytes by its backend: `(max_call_depth + 2) × (per_call + HOST_FRAME_RESERVE)`
+/// plus 8 MiB for the wave loop, deploys and commits.
+pub fn executor_stack_size(max_call_depth: u32, per_call: usize) -> usize {
+    (max_call_depth as usize + 2).saturating_mul(per_call.saturating_add(HOST_FRAME_RESERVE)).saturating_add(8 << 20)
+}
 
 /// Everything a transaction needs that outlives it: registry, module cache, configuration,
 /// chain services and the store. Shared by every execution thread.
@@ -39,6 +60,41 @@ pub struct Env {
     /// Chain-supplied crypto services.
     pub services: Arc<dyn ChainServices>,
     store: Arc<dyn Store>,
+    /// Native stack a nested call must find left before it starts.
+    nested_call_stack: usize,
+}
+
+/// What every transaction of one wave shares: the environment, the consensus parameters in
+/// force, the block context and each backend's artifact tag under those parameters.
+pub(crate) struct WaveCtx<'a> {
+    pub(crate) env: &'a Env,
+    pub(crate) params: &'a ConsensusParams,
+    pub(crate) block: &'a BlockContext,
+    tags: Vec<(ContractType, [u8; 32])>,
+}
+
+impl<'a> WaveCtx<'a> {
+    pub(crate) fn new(env: &'a Env, params: &'a ConsensusParams, block: &'a BlockContext) -> Self {
+        let tags = env
+            .registry
+            .types()
+            .filter_map(|ty| env.registry.vm(ty).ok().map(|vm| (ty.clone(), crate::cache::artifact_tag(&**vm, params))))
+            .collect();
+        Self { env, params, block, tags }
+    }
+
+    /// The artifact tag of the backend serving `ty`.
+    pub(crate) fn tag(&self, ty: &ContractType, vm: &dyn Vm) -> [u8; 32] {
+        match self.tags.iter().find(|(t, _)| t == ty) {
+            Some((_, tag)) => *tag,
+            None => crate::cache::artifact_tag(vm, self.params),
+        }
+    }
+
+    /// Native stack a nested call must find left.
+    pub(crate) fn nested_call_stack(&self) -> usize {
+        self.env.nested_call_stack
+    }
 }
 
 impl std::fmt::Debug for Env {
@@ -82,12 +138,21 @@ pub struct WaveOutput {
 }
 
 const HEAD_KEY: &[u8] = b"head";
+/// `Meta` key of the consensus parameters the chain ran under: borsh
+/// `Vec<(first wave, ConsensusParams)>` (genesis is wave 0).
+const PARAMS_KEY: &[u8] = b"params";
 
 /// A chain's execution layer: store + registry + configuration.
 pub struct Chain {
     env: Arc<Env>,
     cache: WaveCache,
     head: ChainHead,
+    /// The parameter sets the store recorded, oldest first.
+    params_log: Vec<(u64, ConsensusParams)>,
+    /// The executor thread (its stack sized for the deepest call chain).
+    pool: rayon::ThreadPool,
+    /// Its stack size.
+    exec_stack: usize,
 }
 
 impl std::fmt::Debug for Chain {
@@ -121,10 +186,71 @@ impl Chain {
         if head.commitment.root() != head.state_root {
             return Err(Error::Corrupt("state root does not match the shard roots".into()));
         }
-        let modules = ModuleCache::new(config.module_cache_size);
-        let env = Arc::new(Env { registry, modules, config, services, store: store.clone() });
-        tracing::info!(waves = head.waves, root = %hex::encode(head.state_root), "chain opened");
-        Ok(Self { env, cache: WaveCache::new(store), head })
+        config.validate()?;
+        let params_log: Vec<(u64, ConsensusParams)> = match store.get(Column::Meta, PARAMS_KEY)? {
+            Some(bytes) => borsh::from_slice(&bytes).map_err(|e| Error::Corrupt(format!("parameter log: {e}")))?,
+            None if head.jmt_version.is_some() || head.waves > 0 => {
+                return Err(Error::Corrupt("the store has a head but no consensus-parameter log".into()));
+            }
+            None => Vec::new(),
+        };
+        check_params_log(&config, &params_log, &head)?;
+        let mut per_call = 0usize;
+        for ty in registry.types() {
+            let Ok(vm) = registry.vm(ty) else { continue };
+            for params in config.param_sets() {
+                vm.check_params(params).map_err(|m| {
+                    Error::Config(format!("backend {} cannot run these consensus parameters: {m}", vm.name()))
+                })?;
+            }
+            per_call = per_call.max(vm.native_stack_per_call());
+        }
+        let max_depth = config.param_sets().map(|p| p.max_call_depth).max().unwrap_or(1);
+        let stack = executor_stack_size(max_depth, per_call);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .stack_size(stack)
+            .thread_name(|i| format!("vmhost-exec-{i}"))
+            .build()
+            .map_err(|e| Error::Internal(format!("executor thread: {e}")))?;
+        let modules = ModuleCache::new(config.node.module_cache_size);
+        let nested_call_stack = per_call.saturating_add(HOST_FRAME_RESERVE);
+        let env = Arc::new(Env { registry, modules, config, services, store: store.clone(), nested_call_stack });
+        tracing::info!(waves = head.waves, root = %hex::encode(head.state_root), stack, "chain opened");
+        Ok(Self { env, cache: WaveCache::new(store), head, params_log, pool, exec_stack: stack })
+    }
+
+    /// Stack size of the executor thread.
+    pub fn executor_stack(&self) -> usize {
+        self.exec_stack
+    }
+
+    /// The consensus parameters in force for wave `wave_id`.
+    pub fn params_at(&self, wave_id: u64) -> &ConsensusParams {
+        self.env.config.params_at(wave_id)
+    }
+
+    /// The parameter sets the chain has run under: `(first wave, parameters)`, oldest first.
+    pub fn params_log(&self) -> &[(u64, ConsensusParams)] {
+        &self.params_log
+    }
+
+    /// Records `params` as in force from `wave_id` when they differ from the last recorded set:
+    /// the parameter log in `batch` and the parameters' hash in the state (`diff`).
+    fn record_params(
+        &self,
+        wave_id: u64,
+        params: &ConsensusParams,
+        batch: &mut WriteBatch,
+    ) -> Result<Option<Vec<(u64, ConsensusParams)>>> {
+        if self.params_log.last().is_some_and(|(_, p)| p == params) {
+            return Ok(None);
+        }
+        let mut log = self.params_log.clone();
+        log.push((wave_id, params.clone()));
+        batch.put(Column::Meta, PARAMS_KEY, borsh::to_vec(&log).map_err(|e| Error::Internal(e.to_string()))?);
+        self.cache.apply([(keys::consensus_params(), Some(StateBytes::from(&params.hash()[..])))]);
+        Ok(Some(log))
     }
 
     /// The shared environment.
@@ -153,6 +279,10 @@ impl Chain {
             diff.insert(keys::account(addr), Some(crate::state::StateBytes::from(&crate::accounts::encode(&rec)[..])));
         }
         let mut batch = WriteBatch::new();
+        let params = self.env.config.params_at(0).clone();
+        let log = self.record_params(0, &params, &mut batch)?;
+        self.cache.discard_dirty();
+        diff.insert(keys::consensus_params(), Some(StateBytes::from(&params.hash()[..])));
         let commitment = self.head.commitment.apply(&**self.env.store(), &diff, &mut batch)?;
         let root = commitment.root();
         let head = ChainHead { jmt_version: Some(0), state_root: root, commitment, ..self.head.clone() };
@@ -160,6 +290,9 @@ impl Chain {
         self.env.store().write(batch)?;
         self.cache.discard();
         self.head = head;
+        if let Some(log) = log {
+            self.params_log = log;
+        }
         Ok(root)
     }
 
@@ -178,20 +311,44 @@ impl Chain {
     }
 
     /// Executes a wave without committing it (a dry run): returns the receipts and drops every
-    /// state change. The head and the store are untouched.
+    /// state change. The head and the store are untouched (deploys in a simulation compile, but
+    /// their artifacts are not written).
     pub fn simulate_wave(&mut self, block: &BlockContext, txs: &[Transaction]) -> Result<Vec<Receipt>> {
-        let mut receipts = Vec::with_capacity(txs.len());
-        for tx in txs {
-            match tx::execute(&self.env, &self.cache, block, tx) {
-                Ok(r) => receipts.push(r),
-                Err(e) => {
-                    self.cache.discard();
-                    return Err(e);
-                }
+        let decoded: Vec<core::result::Result<Transaction, [u8; 32]>> = txs.iter().cloned().map(Ok).collect();
+        let result = self.execute_txs(block, &decoded);
+        drop(self.env.modules.take_pending());
+        match result {
+            Ok(receipts) => {
+                self.cache.discard_dirty();
+                Ok(receipts)
+            }
+            Err(e) => {
+                self.cache.discard();
+                Err(e)
             }
         }
-        self.cache.discard_dirty();
-        Ok(receipts)
+    }
+
+    /// Runs `txs` in order on the executor thread, merging their effects into the wave cache.
+    fn execute_txs(
+        &self,
+        block: &BlockContext,
+        txs: &[core::result::Result<Transaction, [u8; 32]>],
+    ) -> Result<Vec<Receipt>> {
+        let env = &*self.env;
+        let cache = &self.cache;
+        let params = env.config.params_at(block.wave_id);
+        self.pool.install(|| {
+            let wave = WaveCtx::new(env, params, block);
+            let mut receipts = Vec::with_capacity(txs.len());
+            for tx in txs {
+                receipts.push(match tx {
+                    Ok(tx) => tx::execute(&wave, cache, tx)?,
+                    Err(hash) => tx::invalid(*hash, ErrorCode::MalformedTransaction),
+                });
+            }
+            Ok(receipts)
+        })
     }
 
     fn run_wave(
@@ -206,20 +363,15 @@ impl Chain {
         }
         let span = tracing::info_span!("wave", wave_id = block.wave_id, txs = txs.len());
         let _guard = span.enter();
-        let mut receipts = Vec::with_capacity(txs.len());
-        for tx in txs {
-            let receipt = match tx {
-                Ok(tx) => tx::execute(&self.env, &self.cache, block, tx),
-                Err(hash) => Ok(tx::invalid(*hash, ErrorCode::MalformedTransaction)),
-            };
-            match receipt {
-                Ok(r) => receipts.push(r),
-                Err(e) => {
-                    self.cache.discard();
-                    return Err(e);
-                }
+        let receipts = match self.execute_txs(block, txs) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "wave aborted: nothing of it is committed");
+                self.cache.discard();
+                drop(self.env.modules.take_pending());
+                return Err(e);
             }
-        }
+        };
         match self.commit_wave(block, receipts) {
             Ok(out) => Ok(out),
             Err(e) => {
@@ -232,6 +384,10 @@ impl Chain {
 
     fn commit_wave(&mut self, block: &BlockContext, receipts: Vec<Receipt>) -> Result<WaveOutput> {
         let started = std::time::Instant::now();
+        let params = self.env.config.params_at(block.wave_id).clone();
+        let mut params_batch = WriteBatch::new();
+        let new_log = self.record_params(block.wave_id, &params, &mut params_batch)?;
+        let artifacts = self.env.modules.take_pending();
         let diff = self.cache.dirty();
         let enc = |e: std::io::Error| Error::Internal(format!("encoding failed: {e}"));
         // The state commitment and the receipts' roots and encoding are independent: run them
@@ -260,6 +416,12 @@ impl Chain {
         let ((events_root, events_bloom, receipts_root), encoded_receipts) = wave_part?;
         let jmt_done = std::time::Instant::now();
         let state_root = commitment.root();
+        let tx_count = u32::try_from(receipts.len())
+            .map_err(|_| Error::Internal(format!("{} transactions in one wave", receipts.len())))?;
+        let gas_used = receipts
+            .iter()
+            .try_fold(0u64, |sum, r| sum.checked_add(r.gas_used))
+            .ok_or_else(|| Error::Internal("the wave's gas does not fit a u64".into()))?;
         let record = WaveRecord {
             wave_id: block.wave_id,
             height: block.height,
@@ -267,10 +429,20 @@ impl Chain {
             events_root,
             events_bloom,
             receipts_root,
-            tx_count: receipts.len() as u32,
-            gas_used: receipts.iter().map(|r| r.gas_used).sum(),
+            tx_count,
+            gas_used,
             version: version.unwrap_or(0),
+            params_hash: params.hash(),
         };
+        for (col, key, value) in params_batch.into_ops() {
+            match value {
+                Some(v) => batch.put(col, key, v),
+                None => batch.delete(col, key),
+            }
+        }
+        for (key, artifact) in artifacts {
+            batch.put(Column::Artifacts, key, artifact);
+        }
         // All of a wave's receipts under one key (as Ethereum clients store a block's): one
         // store write instead of one per transaction.
         batch.put(Column::Receipts, wave_key(block.wave_id), encoded_receipts);
@@ -287,8 +459,11 @@ impl Chain {
         let encoded = std::time::Instant::now();
         self.env.store().write(batch)?;
         let written = std::time::Instant::now();
-        self.cache.mark_committed(self.env.config.wave_cache_max_entries);
+        self.cache.mark_committed(self.env.config.node.wave_cache_max_entries);
         self.head = head;
+        if let Some(log) = new_log {
+            self.params_log = log;
+        }
         tracing::info!(
             root = %hex::encode(state_root),
             gas = record.gas_used,
@@ -352,6 +527,25 @@ impl Chain {
             None => Ok(Vec::new()),
         }
     }
+}
+
+/// Checks the configured parameters against the ones the store ran under.
+fn check_params_log(config: &ExecConfig, log: &[(u64, ConsensusParams)], head: &ChainHead) -> Result<()> {
+    let mismatch = |stored: &ConsensusParams, configured: &ConsensusParams| -> Result<()> {
+        match stored.diff(configured).into_iter().next() {
+            Some((name, stored, configured)) => Err(Error::ParamsMismatch { name, stored, configured }),
+            None => Ok(()),
+        }
+    };
+    for (from, stored) in log {
+        mismatch(stored, config.params_at(*from))?;
+    }
+    // An upgrade the configuration schedules at or before the last committed wave must be one
+    // the store recorded (or change nothing).
+    if let (Some(last_wave), Some((_, last))) = (head.last_wave, log.last()) {
+        mismatch(last, config.params_at(last_wave))?;
+    }
+    Ok(())
 }
 
 /// Classifies a call's code into a receipt status.

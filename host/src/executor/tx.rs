@@ -1,20 +1,17 @@
 //! One transaction: validate → charge → checkpoint → dispatch → commit/revert → receipt.
 
-use std::sync::Arc;
-
-use vmhost_abi::gas::{
-    CALL_BASE_GAS, CALL_INPUT_PER_BYTE, DEPLOY_BASE_GAS, DEPLOY_PER_BYTE, MAX_ENTRY_LEN, MAX_INPUT_LEN,
-};
 use vmhost_abi::{
-    keys, AccountRecord, BlockContext, ContractRecord, ContractType, ErrorCode, Receipt, ReceiptStatus, StateKey,
-    Transaction, TxKind,
+    keys, AccessList, AccountRecord, Address, ContractRecord, ContractType, ErrorCode, Receipt, ReceiptStatus,
+    StateKey, Transaction, TxKind,
 };
 
-use super::{deploy, status_of, Env};
+use super::{deploy, status_of, WaveCtx};
 use crate::accounts;
 use crate::error::{Error, Result};
 use crate::hostfns::{CallKind, HostCtx};
 use crate::native::NativeContext;
+use crate::params::ConsensusParams;
+use crate::registry::VmRegistry;
 use crate::state::{OverlayStack, WaveCache};
 
 thread_local! {
@@ -47,18 +44,62 @@ pub(crate) fn invalid(tx_hash: [u8; 32], code: ErrorCode) -> Receipt {
     }
 }
 
-/// Gas charged before any execution. `Err` for a native transaction with no native handler.
-pub fn intrinsic_gas(env: &Env, tx: &Transaction) -> core::result::Result<u64, ErrorCode> {
+/// Gas charged before any execution: the kind's intrinsic cost plus each access-list entry.
+/// `Err` for a native transaction with no native handler.
+pub fn intrinsic_gas(
+    registry: &VmRegistry,
+    params: &ConsensusParams,
+    tx: &Transaction,
+) -> core::result::Result<u64, ErrorCode> {
     let per_byte = |base: u64, per: u64, n: usize| base.saturating_add(per.saturating_mul(n as u64));
-    Ok(match &tx.kind {
-        TxKind::Native(n) => env.registry.native().map_err(|_| ErrorCode::UnknownContractType)?.intrinsic_gas(n),
+    let i = &params.intrinsic;
+    let kind = match &tx.kind {
+        TxKind::Native(n) => {
+            registry.native().map_err(|_| ErrorCode::UnknownContractType)?.intrinsic_gas(n, &params.native)
+        }
         TxKind::ContractCall { input, .. } | TxKind::ParachainCall { input, .. } => {
-            per_byte(CALL_BASE_GAS, CALL_INPUT_PER_BYTE, input.len())
+            per_byte(i.call_base, i.call_input_per_byte, input.len())
         }
         TxKind::ContractDeploy { code, .. } | TxKind::ContractUpgrade { code, .. } => {
-            per_byte(DEPLOY_BASE_GAS, DEPLOY_PER_BYTE, code.len())
+            per_byte(i.deploy_base, i.deploy_per_byte, code.len())
         }
-    })
+    };
+    let entries = tx.access_list.as_ref().map_or(0, AccessList::len);
+    Ok(per_byte(kind, i.access_list_key, entries))
+}
+
+/// The keys a transaction of this kind touches before and around its execution, which a
+/// declared access list must cover: the sender's account (fee and nonce, always written), a
+/// call's target record, a deploy's or upgrade's record and code, a native transaction's keys
+/// as its handler derives them. (A call's code, storage and value transfers are checked as the
+/// call makes them.)
+pub fn required_access(
+    registry: &VmRegistry,
+    params: &ConsensusParams,
+    tx: &Transaction,
+) -> core::result::Result<AccessList, ErrorCode> {
+    let mut list = AccessList::new().write(keys::account(&tx.sender));
+    match &tx.kind {
+        TxKind::ContractCall { contract, .. } | TxKind::ParachainCall { contract, .. } => {
+            list.reads.push(keys::contract(contract));
+        }
+        TxKind::ContractDeploy { code, .. } => {
+            let address = Address::contract(&tx.sender, tx.nonce);
+            list.writes.push(keys::contract(&address));
+            list.writes.push(keys::code(blake3::hash(code).as_bytes()));
+        }
+        TxKind::ContractUpgrade { contract, code } => {
+            list.writes.push(keys::contract(contract));
+            list.writes.push(keys::code(blake3::hash(code).as_bytes()));
+        }
+        TxKind::Native(n) => {
+            let handler = registry.native().map_err(|_| ErrorCode::UnknownContractType)?;
+            let derived = handler.access_list(n, &tx.sender, &params.native);
+            list.reads.extend(derived.reads);
+            list.writes.extend(derived.writes);
+        }
+    }
+    Ok(list.normalized())
 }
 
 /// System transactions (slashing from `Address::SYSTEM`) pay no fee: the system account holds
@@ -67,22 +108,36 @@ fn fee_exempt(tx: &Transaction) -> bool {
     tx.sender == vmhost_abi::Address::SYSTEM && matches!(tx.kind, TxKind::Native(vmhost_abi::NativeTx::Slashing { .. }))
 }
 
+/// Ingress checks of a declared access list: within the cap, and covering what the
+/// transaction's kind touches. Returns the normalized list.
+fn check_access_list(wave: &WaveCtx<'_>, tx: &Transaction) -> core::result::Result<Option<AccessList>, ErrorCode> {
+    let Some(list) = &tx.access_list else { return Ok(None) };
+    if list.len() > wave.params.limits.max_access_list_keys as usize {
+        return Err(ErrorCode::BadAccessList);
+    }
+    let list = list.normalized();
+    if !list.covers(&required_access(&wave.env.registry, wave.params, tx)?) {
+        return Err(ErrorCode::BadAccessList);
+    }
+    Ok(Some(list))
+}
+
 /// Ingress checks; returns the intrinsic gas and, for calls, the target's record. The outer
 /// `Err` is an infrastructure failure, the inner one the code of an invalid transaction.
 fn validate(
-    env: &Env,
-    block: &BlockContext,
+    wave: &WaveCtx<'_>,
     tx: &Transaction,
     acct: &AccountRecord,
     state: &OverlayStack<'_>,
 ) -> Result<core::result::Result<(u64, Option<ContractRecord>), ErrorCode>> {
-    if tx.chain_id != env.config.chain_id {
+    let params = wave.params;
+    if tx.chain_id != params.chain_id {
         return Ok(Err(ErrorCode::WrongChainId));
     }
-    if tx.gas_limit > env.config.max_tx_gas {
+    if tx.gas_limit > params.max_tx_gas {
         return Ok(Err(ErrorCode::GasLimitTooHigh));
     }
-    if tx.nonce != acct.nonce {
+    if tx.nonce != acct.nonce || acct.nonce == u64::MAX {
         return Ok(Err(ErrorCode::BadNonce));
     }
     let mut record = None;
@@ -96,35 +151,31 @@ fn validate(
         }
         record = Some(rec);
     }
-    Ok(validate_fees(env, block, tx, acct).map(|g| (g, record)))
+    Ok(validate_fees(wave, tx, acct).map(|g| (g, record)))
 }
 
 /// Intrinsic gas and fee-balance checks.
-fn validate_fees(
-    env: &Env,
-    block: &BlockContext,
-    tx: &Transaction,
-    acct: &AccountRecord,
-) -> core::result::Result<u64, ErrorCode> {
+fn validate_fees(wave: &WaveCtx<'_>, tx: &Transaction, acct: &AccountRecord) -> core::result::Result<u64, ErrorCode> {
+    let limits = &wave.params.limits;
     let (value, extra) = match &tx.kind {
         TxKind::ContractCall { entry, input, value, .. } | TxKind::ParachainCall { entry, input, value, .. } => {
-            if entry.is_empty() || entry.len() > MAX_ENTRY_LEN as usize {
+            if entry.is_empty() || entry.len() > limits.max_entry_len as usize {
                 return Err(ErrorCode::BadEntryPoint);
             }
-            if input.len() > MAX_INPUT_LEN as usize {
+            if input.len() > limits.max_input_len as usize {
                 return Err(ErrorCode::CalldataTooLarge);
             }
             (*value, 0)
         }
         TxKind::ContractDeploy { vm, deposit, .. } => {
-            if env.registry.vm(vm).is_err() {
+            if wave.env.registry.vm(vm).is_err() {
                 return Err(ErrorCode::UnknownContractType);
             }
             (0, *deposit)
         }
         _ => (0, 0),
     };
-    let intrinsic = intrinsic_gas(env, tx)?;
+    let intrinsic = intrinsic_gas(&wave.env.registry, wave.params, tx)?;
     if tx.gas_limit < intrinsic {
         return Err(ErrorCode::GasLimitTooLow);
     }
@@ -132,7 +183,7 @@ fn validate_fees(
         return Ok(intrinsic);
     }
     let required = (tx.gas_limit as u128)
-        .checked_mul(block.base_fee)
+        .checked_mul(wave.block.base_fee)
         .and_then(|f| f.checked_add(value))
         .and_then(|f| f.checked_add(extra))
         .ok_or(ErrorCode::InsufficientFeeBalance)?;
@@ -152,14 +203,21 @@ struct Dispatched<'c> {
 }
 
 /// Executes one transaction and merges its effects into the wave cache.
-pub(crate) fn execute(env: &Env, cache: &WaveCache, block: &BlockContext, tx: &Transaction) -> Result<Receipt> {
+pub(crate) fn execute(wave: &WaveCtx<'_>, cache: &WaveCache, tx: &Transaction) -> Result<Receipt> {
     let tx_hash = tx_hash(tx);
     let span = tracing::debug_span!("tx", hash = %hex::encode(&tx_hash[..8]), sender = ?tx.sender);
     let _guard = span.enter();
+    let access = match check_access_list(wave, tx) {
+        Ok(a) => a,
+        Err(code) => {
+            tracing::debug!(%code, "transaction rejected at ingress: access list");
+            return Ok(invalid(tx_hash, code));
+        }
+    };
     let state = OverlayStack::new(cache);
     let sender_key = keys::account(&tx.sender);
     let acct = accounts::read_key(&state, &sender_key)?;
-    let (intrinsic, record) = match validate(env, block, tx, &acct, &state)? {
+    let (intrinsic, record) = match validate(wave, tx, &acct, &state)? {
         Ok(v) => v,
         Err(code) => {
             tracing::debug!(%code, "transaction rejected at ingress");
@@ -167,10 +225,10 @@ pub(crate) fn execute(env: &Env, cache: &WaveCache, block: &BlockContext, tx: &T
         }
     };
     let budget = tx.gas_limit - intrinsic;
-    let d = dispatch(env, block, tx, state, budget, record, sender_key)?;
+    let d = dispatch(wave, tx, state, budget, record, sender_key, access)?;
     let Dispatched { mut state, mut code, gas_used, return_data, contract_address } = d;
     let gas_used = intrinsic.saturating_add(gas_used).min(tx.gas_limit);
-    let fee = if fee_exempt(tx) { 0 } else { (gas_used as u128).saturating_mul(block.base_fee) };
+    let fee = if fee_exempt(tx) { 0 } else { (gas_used as u128).saturating_mul(wave.block.base_fee) };
     // The fee is debited after dispatch. Ingress guaranteed the *pre-transaction* balance covers
     // gas_limit × base_fee; if the transaction's own effects (a transfer, a deposit, a value
     // call) leave too little for the fee, those effects are discarded. This keeps the rule in
@@ -194,7 +252,7 @@ pub(crate) fn execute(env: &Env, cache: &WaveCache, block: &BlockContext, tx: &T
         Some(b) => b,
         None => return Err(Error::Internal("fee exceeds the balance checked at ingress".into())),
     };
-    sender.nonce += 1;
+    sender.nonce = sender.nonce.checked_add(1).ok_or_else(|| Error::Internal("nonce overflow past ingress".into()))?;
     accounts::write_key(&mut state, sender_key, &sender);
     let (writes, events) = state.into_changes()?;
     cache.apply(writes);
@@ -215,38 +273,31 @@ pub(crate) fn execute(env: &Env, cache: &WaveCache, block: &BlockContext, tx: &T
     })
 }
 
-fn sorted_access(list: &Option<Vec<StateKey>>) -> Option<Arc<[StateKey]>> {
-    list.as_ref().map(|l| {
-        let mut v = l.clone();
-        v.sort_unstable();
-        v.dedup();
-        Arc::from(v)
-    })
-}
-
 fn dispatch<'c>(
-    env: &Env,
-    block: &BlockContext,
+    wave: &WaveCtx<'_>,
     tx: &Transaction,
     mut state: OverlayStack<'c>,
     budget: u64,
     record: Option<ContractRecord>,
     sender_key: StateKey,
+    access: Option<AccessList>,
 ) -> Result<Dispatched<'c>> {
+    let env = wave.env;
     let done =
         |state, code, gas_used, return_data| Dispatched { state, code, gas_used, return_data, contract_address: None };
     match &tx.kind {
         TxKind::Native(ntx) => {
             let handler = env.registry.native()?.clone();
             let r = {
-                let mut ctx = NativeContext::with_sender_key(tx.sender, sender_key, block, &mut state);
+                let mut ctx =
+                    NativeContext::with_sender_key(tx.sender, sender_key, wave.block, &wave.params.native, &mut state);
                 handler.execute(ntx, &mut ctx)?
             };
             let code = r.err().unwrap_or(ErrorCode::Ok);
             Ok(done(state, code, 0, Vec::new()))
         }
         TxKind::ContractDeploy { vm, code, deposit, parachain } => {
-            let out = deploy::deploy(env, &mut state, tx, vm, code, *deposit, *parachain)?;
+            let out = deploy::deploy(wave, &mut state, tx, vm, code, *deposit, *parachain)?;
             Ok(Dispatched {
                 state,
                 code: out.code,
@@ -256,12 +307,12 @@ fn dispatch<'c>(
             })
         }
         TxKind::ContractUpgrade { contract, code } => {
-            let out = deploy::upgrade(env, &mut state, tx, contract, code)?;
+            let out = deploy::upgrade(wave, &mut state, tx, contract, code)?;
             Ok(done(state, out, 0, Vec::new()))
         }
         TxKind::ContractCall { contract, entry, input, value }
         | TxKind::ParachainCall { contract, entry, input, value } => {
-            let mut host = HostCtx::new(env, block, state, tx.sender, sorted_access(&tx.access_list));
+            let mut host = HostCtx::new(wave, state, tx.sender, access);
             let r = host.invoke(crate::hostfns::Invoke {
                 caller: tx.sender,
                 target: *contract,
@@ -271,13 +322,19 @@ fn dispatch<'c>(
                 gas_limit: budget,
                 kind: CallKind::Call,
                 record,
+                stack_left: None,
             });
-            let (state, fatal) = host.into_state();
+            let (state, fatal, fault) = host.into_state();
             if let Some(e) = fatal {
                 return Err(e);
             }
             let r = r?;
-            Ok(done(state, r.code, r.gas_used, r.data))
+            match fault {
+                // The transaction broke its own access list: it fails as a trap would, whatever
+                // its contracts did with the failure.
+                Some(code) => Ok(done(state, code, budget, Vec::new())),
+                None => Ok(done(state, r.code, r.gas_used, r.data)),
+            }
         }
     }
 }

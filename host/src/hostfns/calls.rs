@@ -3,13 +3,15 @@
 //! may cross from one VM to another). Each call runs in a nested overlay frame: merged into the
 //! parent on success, dropped with its events on any failure.
 
-use vmhost_abi::gas::{MAX_ENTRY_LEN, MAX_INPUT_LEN, VIEW_GAS_CAP};
 use vmhost_abi::{keys, Address, ContractRecord, ErrorCode, GasCost, HostFn};
 
 use super::{arg32, charge, ret_i32, Frame, HostCtx};
 use crate::accounts;
 use crate::error::{Error, Result};
-use crate::vm::{GuestMemory, HostTrap};
+use crate::vm::{CallParams, GuestMemory, HostTrap, VmError};
+
+/// Bytes in a wasm page.
+const PAGE: usize = 64 * 1024;
 
 /// The flavour of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,8 @@ pub struct Invoke<'a> {
     pub kind: CallKind,
     /// The target's record when the caller already read it (top-level calls).
     pub record: Option<ContractRecord>,
+    /// Stack units the callee may use (`None`: the whole transaction's, for a top-level call).
+    pub stack_left: Option<u32>,
 }
 
 /// Reads a contract record from state.
@@ -64,8 +68,23 @@ pub(crate) fn read_contract(state: &crate::state::OverlayStack<'_>, addr: &Addre
 impl HostCtx<'_, '_> {
     /// Runs a call in a nested overlay. `Err` only for infrastructure failures.
     pub(crate) fn invoke(&mut self, inv: Invoke<'_>) -> Result<InvokeResult> {
-        if self.frames.len() >= self.env.config.max_call_depth as usize {
+        let depth = self.frames.len() + 1;
+        if depth > self.params.max_call_depth as usize {
             return Ok(InvokeResult::failed(ErrorCode::CallDepthExceeded, 0));
+        }
+        if depth > 1 {
+            // The executor thread is sized for the deepest chain; this is the safety net.
+            let needed = self.wave.nested_call_stack();
+            if let Some(remaining) = stacker::remaining_stack() {
+                if remaining < needed {
+                    return Err(Error::NativeStack { depth: depth as u32, remaining, needed });
+                }
+            }
+        }
+        // Reading the target's record and code is an access like any other, whether or not
+        // its module is resident: gas and access checks never depend on the cache.
+        if let Err(trap) = self.check_read(&keys::contract(&inv.target)) {
+            return Ok(InvokeResult::failed(trap.code, inv.gas_limit));
         }
         let record = match inv.record {
             Some(r) => Some(r),
@@ -74,11 +93,35 @@ impl HostCtx<'_, '_> {
         let Some(record) = record else {
             return Ok(InvokeResult::failed(ErrorCode::CallTargetMissing, 0));
         };
+        if let Err(trap) = self.check_read(&keys::code(&record.code_hash)) {
+            return Ok(InvokeResult::failed(trap.code, inv.gas_limit));
+        }
         let vm = self.env.registry.vm(&record.vm)?.clone();
+        let tag = self.wave.tag(&record.vm, &*vm);
         let state_ref = &self.state;
-        let module = self.env.modules.get(&inv.target, record.code_hash, &*vm, &**self.env.store(), || {
-            Ok(state_ref.get(&keys::code(&record.code_hash))?.map(|c| c.to_vec()))
-        })?;
+        let loaded =
+            self.env.modules.get(&inv.target, record.code_hash, &*vm, tag, self.params, &**self.env.store(), || {
+                Ok(state_ref.get(&keys::code(&record.code_hash))?.map(|c| c.to_vec()))
+            })?;
+        // An entry point the module does not export fails before anything runs.
+        if let Some(entries) = &loaded.meta.entries {
+            if entries.binary_search_by(|e| e.as_str().cmp(inv.entry)).is_err() {
+                return Ok(InvokeResult::failed(ErrorCode::UnknownEntryPoint, 0));
+            }
+        }
+        // Memory: the callee's initial pages must fit beside what the frames below hold, and
+        // are paid (like `memory.grow` pages) out of the callee's gas before it runs.
+        let held: u64 = self.frames.iter().map(|f| u64::from(f.pages_held)).sum();
+        let memory_pages = u64::from(self.params.memory.max_tx_pages).saturating_sub(held);
+        let initial = u64::from(loaded.meta.initial_pages);
+        if initial > memory_pages {
+            return Ok(InvokeResult::failed(ErrorCode::MemoryLimit, inv.gas_limit));
+        }
+        let memory_gas = initial.saturating_mul(self.params.ops.memory_page);
+        let Some(run_gas) = inv.gas_limit.checked_sub(memory_gas) else {
+            return Ok(InvokeResult::failed(ErrorCode::OutOfGas, inv.gas_limit));
+        };
+        let stack_left = inv.stack_left.unwrap_or(self.params.stack_limit);
 
         let parent = self.frames.last();
         let (storage, caller, parachain) = match inv.kind {
@@ -90,6 +133,13 @@ impl HostCtx<'_, '_> {
         };
         let is_static = inv.kind == CallKind::Static || parent.is_some_and(|p| p.is_static);
 
+        if inv.value > 0 && inv.kind == CallKind::Call {
+            for key in [keys::account(&inv.caller), keys::account(&inv.target)] {
+                if let Err(trap) = self.check_write(&key) {
+                    return Ok(InvokeResult::failed(trap.code, inv.gas_limit));
+                }
+            }
+        }
         self.state.push();
         if inv.value > 0 && inv.kind == CallKind::Call {
             match accounts::transfer(&mut self.state, &inv.caller, &inv.target, inv.value)? {
@@ -100,15 +150,35 @@ impl HostCtx<'_, '_> {
                 }
             }
         }
-        self.frames.push(Frame { storage, caller, input: inv.input, is_static, parachain, ..Frame::default() });
-        let span = tracing::debug_span!("call", target = %inv.target, entry = inv.entry, depth = self.frames.len());
-        let outcome = span.in_scope(|| module.call(inv.entry, inv.gas_limit, self));
+        self.frames.push(Frame {
+            storage,
+            caller,
+            input: inv.input,
+            is_static,
+            parachain,
+            stack_left,
+            ..Frame::default()
+        });
+        let call = CallParams {
+            entry: inv.entry,
+            gas_limit: run_gas,
+            stack_left,
+            memory_pages: u32::try_from(memory_pages).unwrap_or(u32::MAX),
+            depth: depth as u32,
+            is_static,
+        };
+        let span = tracing::debug_span!("call", target = %inv.target, entry = inv.entry, depth);
+        let outcome = span.in_scope(|| loaded.module.call(&call, self));
         let frame = self.frames.pop().unwrap_or_default();
         if let Some(e) = self.fatal.take() {
             return Err(e);
         }
-        let outcome = outcome.map_err(|e| Error::Backend { backend: vm.name().to_string(), message: e.to_string() })?;
-        let gas_used = inv.gas_limit.saturating_sub(outcome.gas_left);
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(VmError::Timeout) => return Err(Error::Timeout { backend: vm.name().to_string() }),
+            Err(e) => return Err(Error::Backend { backend: vm.name().to_string(), message: e.to_string() }),
+        };
+        let gas_used = memory_gas.saturating_add(run_gas.saturating_sub(outcome.gas_left)).min(inv.gas_limit);
         match outcome.result {
             Ok(()) => {
                 self.state.commit_top()?;
@@ -140,10 +210,10 @@ impl HostCtx<'_, '_> {
         let target = Address(mem.read32(arg32(args, 0))?);
         let (entry_ptr, entry_len) = (arg32(args, 1), arg32(args, 2));
         let (input_ptr, input_len) = (arg32(args, 3), arg32(args, 4));
-        if entry_len > MAX_ENTRY_LEN {
+        if entry_len > self.params.limits.max_entry_len {
             return Err(HostTrap::new(ErrorCode::InvalidArgument));
         }
-        if input_len > MAX_INPUT_LEN {
+        if input_len > self.params.limits.max_input_len {
             return Err(HostTrap::new(ErrorCode::InputTooLarge));
         }
         charge(gas, cost.per_byte.saturating_mul(input_len as u64))?;
@@ -157,18 +227,25 @@ impl HostCtx<'_, '_> {
                 v.copy_from_slice(mem.read(arg32(args, 5), 16)?);
                 (CallKind::Call, u128::from_le_bytes(v), args[6])
             }
-            HostFn::CrossCallStatic => (CallKind::Static, 0, args[5].min(VIEW_GAS_CAP)),
+            HostFn::CrossCallStatic => (CallKind::Static, 0, args[5].min(self.params.view_gas_cap)),
             _ => (CallKind::Delegate, 0, args[5]),
         };
         let gas_limit = requested.min(*gas);
         let caller = self.frame()?.storage;
-        if value > 0 {
-            self.check_access(&keys::account(&caller))?;
-            self.check_access(&keys::account(&target))?;
-        }
+        // The callee's budgets: the stack units this frame has left, and the memory beside
+        // this frame's current pages (and those of the frames below it).
+        let pages = u32::try_from(mem.data().len() / PAGE).unwrap_or(u32::MAX);
+        let frame = self.frame_mut()?;
+        frame.pages_held = pages;
+        let stack_left = Some(mem.stack_left().unwrap_or(frame.stack_left));
         let result = self
-            .invoke(Invoke { caller, target, entry: &entry, input, value, gas_limit, kind, record: None })
+            .invoke(Invoke { caller, target, entry: &entry, input, value, gas_limit, kind, record: None, stack_left })
             .map_err(|e| self.fatal(e))?;
+        // A fault of the whole transaction (an access outside its list) is not the caller's
+        // to catch: every frame unwinds with it.
+        if let Some(code) = self.tx_fault.get() {
+            return Err(HostTrap::new(code));
+        }
         charge(gas, result.gas_used)?;
         self.frame_mut()?.last_call = result.data;
         Ok(ret_i32(result.code.as_u32() as i32))

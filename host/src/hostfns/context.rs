@@ -38,7 +38,7 @@ impl HostCtx<'_, '_> {
             HostFn::ReturnDataRead => copy_out(&self.frame()?.last_call, args, mem, gas, cost),
             HostFn::SetReturn | HostFn::Revert => {
                 let (ptr, len) = (arg32(args, 0), arg32(args, 1));
-                if len > vmhost_abi::gas::MAX_RETURN_LEN {
+                if len > self.params.limits.max_return_len {
                     return Err(HostTrap::new(ErrorCode::ReturnDataTooLarge));
                 }
                 charge(gas, cost.per_byte.saturating_mul(len as u64))?;
@@ -64,7 +64,7 @@ impl HostCtx<'_, '_> {
             HostFn::BlockHeight => Ok(block.height),
             HostFn::WaveId => Ok(block.wave_id),
             HostFn::BlockTimestamp => Ok(block.timestamp_ms),
-            HostFn::ChainId => Ok(self.env.config.chain_id),
+            HostFn::ChainId => Ok(self.params.chain_id),
             HostFn::BeaconGet => mem.write(arg32(args, 0), &block.beacon).map(|_| 0),
             HostFn::ConsumeGas => {
                 charge(gas, args.first().copied().unwrap_or(0))?;

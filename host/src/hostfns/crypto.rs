@@ -6,7 +6,6 @@
 //! traps with `Unsupported` (listed as such in `docs/abi-v1.md`).
 
 use sha3::Digest;
-use vmhost_abi::gas::MAX_CRYPTO_INPUT;
 use vmhost_abi::{ErrorCode, GasCost, HostFn};
 
 use super::{arg32, charge, ret_i32, HostCtx};
@@ -49,10 +48,11 @@ impl HostCtx<'_, '_> {
         cost: GasCost,
     ) -> Result<u64, HostTrap> {
         let services = &*self.env.services;
+        let max_input = self.params.limits.max_crypto_input;
         match f {
             HostFn::HashKeccak256 | HostFn::HashBlake3 | HostFn::HashPoseidon2 => {
                 let (in_ptr, in_len, out_ptr) = (arg32(args, 0), arg32(args, 1), arg32(args, 2));
-                if in_len > MAX_CRYPTO_INPUT {
+                if in_len > max_input {
                     return Err(HostTrap::new(ErrorCode::InputTooLarge));
                 }
                 charge(gas, cost.per_byte.saturating_mul(in_len as u64))?;
@@ -67,10 +67,12 @@ impl HostCtx<'_, '_> {
             }
             HostFn::FalconVerify => {
                 let lens = [arg32(args, 1), arg32(args, 3), arg32(args, 5)];
-                if lens.iter().any(|l| *l > MAX_CRYPTO_INPUT) {
+                if lens.iter().any(|l| *l > max_input) {
                     return Err(HostTrap::new(ErrorCode::InputTooLarge));
                 }
-                charge(gas, cost.per_byte.saturating_mul(lens[1] as u64))?;
+                // Key, message and signature bytes all pass through the verifier.
+                let bytes: u64 = lens.iter().map(|l| u64::from(*l)).sum();
+                charge(gas, cost.per_byte.saturating_mul(bytes))?;
                 let pk = mem.read(arg32(args, 0), lens[0])?;
                 let msg = mem.read(arg32(args, 2), lens[1])?;
                 let sig = mem.read(arg32(args, 4), lens[2])?;
@@ -80,7 +82,7 @@ impl HostCtx<'_, '_> {
             HostFn::ThresholdEncrypt | HostFn::ThresholdDecrypt => {
                 let (in_ptr, in_len, out_ptr, out_cap) =
                     (arg32(args, 0), arg32(args, 1), arg32(args, 2), arg32(args, 3));
-                if in_len > MAX_CRYPTO_INPUT {
+                if in_len > max_input {
                     return Err(HostTrap::new(ErrorCode::InputTooLarge));
                 }
                 charge(gas, cost.per_byte.saturating_mul(in_len as u64))?;
@@ -91,10 +93,15 @@ impl HostCtx<'_, '_> {
                     services.threshold_decrypt(input)
                 }
                 .map_err(HostTrap::new)?;
+                // A provider's output is bounded like return data before it is measured in an
+                // i32 (a provider is chain code, but the guest sees only what the ABI allows).
+                if out.len() > self.params.limits.max_return_len as usize {
+                    return Err(HostTrap::new(ErrorCode::ReturnDataTooLarge));
+                }
                 if out.len() <= out_cap as usize {
                     mem.write(out_ptr, &out)?;
                 }
-                Ok(ret_i32(out.len() as i32))
+                Ok(ret_i32(i32::try_from(out.len()).unwrap_or(i32::MAX)))
             }
             _ => Err(HostTrap::new(ErrorCode::UnknownHostFunction)),
         }

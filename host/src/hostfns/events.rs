@@ -1,6 +1,5 @@
 //! Events: buffered in the current overlay frame; discarded with it on revert.
 
-use vmhost_abi::gas::{MAX_EVENTS_PER_TX, MAX_EVENT_DATA};
 use vmhost_abi::{ErrorCode, Event, GasCost};
 
 use super::{arg32, charge, HostCtx};
@@ -15,10 +14,11 @@ impl HostCtx<'_, '_> {
         cost: GasCost,
     ) -> Result<u64, HostTrap> {
         let (topic_ptr, data_ptr, data_len) = (arg32(args, 0), arg32(args, 1), arg32(args, 2));
-        if data_len > MAX_EVENT_DATA {
+        let limits = &self.params.limits;
+        if data_len > limits.max_event_data {
             return Err(HostTrap::new(ErrorCode::EventTooLarge));
         }
-        if self.state.event_count() >= MAX_EVENTS_PER_TX as usize {
+        if self.state.event_count() >= limits.max_events_per_tx as usize {
             return Err(HostTrap::new(ErrorCode::TooManyEvents));
         }
         charge(gas, cost.per_byte.saturating_mul(data_len as u64))?;

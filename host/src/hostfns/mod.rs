@@ -13,16 +13,15 @@ mod crypto;
 mod events;
 mod storage;
 
-use std::sync::Arc;
-
-use vmhost_abi::{Access, Address, BlockContext, ErrorCode, HostFn, StateKey};
+use vmhost_abi::{Access, AccessList, Address, BlockContext, ErrorCode, HostFn, StateKey};
 
 pub(crate) use calls::read_contract;
 pub use calls::{CallKind, Invoke, InvokeResult};
 pub use crypto::{ChainServices, NoServices};
 
 use crate::error::Error;
-use crate::executor::Env;
+use crate::executor::{Env, WaveCtx};
+use crate::params::ConsensusParams;
 use crate::state::OverlayStack;
 use crate::vm::{GuestMemory, Host, HostTrap};
 
@@ -50,18 +49,28 @@ pub(crate) struct Frame {
     pub is_static: bool,
     /// The storage owner is a parachain.
     pub parachain: bool,
+    /// Stack units the frame started with (what its nested calls get when its backend does not
+    /// report a counter of its own).
+    pub stack_left: u32,
+    /// Pages of linear memory the frame held when it made its current nested call.
+    pub pages_held: u32,
 }
 
 /// Execution context of one transaction: the state overlay stack, call frames and the
 /// wave-wide environment. Implements [`Host`] for every backend.
 pub struct HostCtx<'e, 'c> {
+    pub(crate) wave: &'e WaveCtx<'e>,
     pub(crate) env: &'e Env,
+    pub(crate) params: &'e ConsensusParams,
     pub(crate) block: &'e BlockContext,
     pub(crate) state: OverlayStack<'c>,
     pub(crate) frames: Vec<Frame>,
     pub(crate) origin: Address,
-    access: Option<Arc<[StateKey]>>,
+    access: Option<AccessList>,
     pub(crate) fatal: Option<Error>,
+    /// A fault of the transaction itself (an access outside its declared list): every frame
+    /// unwinds with it, whatever the contracts do with their callees' codes.
+    pub(crate) tx_fault: std::cell::Cell<Option<ErrorCode>>,
 }
 
 impl std::fmt::Debug for HostCtx<'_, '_> {
@@ -98,20 +107,31 @@ pub(crate) fn ret_i32(v: i32) -> u64 {
 }
 
 impl<'e, 'c> HostCtx<'e, 'c> {
-    /// A context for one transaction. `access` is the sorted, deduplicated access list.
+    /// A context for one transaction. `access` is the normalized access list.
     pub(crate) fn new(
-        env: &'e Env,
-        block: &'e BlockContext,
+        wave: &'e WaveCtx<'e>,
         state: OverlayStack<'c>,
         origin: Address,
-        access: Option<Arc<[StateKey]>>,
+        access: Option<AccessList>,
     ) -> Self {
-        Self { env, block, state, frames: Vec::new(), origin, access, fatal: None }
+        Self {
+            wave,
+            env: wave.env,
+            params: wave.params,
+            block: wave.block,
+            state,
+            frames: Vec::new(),
+            origin,
+            access,
+            fatal: None,
+            tx_fault: std::cell::Cell::new(None),
+        }
     }
 
-    /// Gives back the overlay stack (the executor commits or drops it).
-    pub(crate) fn into_state(self) -> (OverlayStack<'c>, Option<Error>) {
-        (self.state, self.fatal)
+    /// Gives back the overlay stack (the executor commits or drops it), the infrastructure
+    /// failure if any, and the transaction's own fault if any.
+    pub(crate) fn into_state(self) -> (OverlayStack<'c>, Option<Error>, Option<ErrorCode>) {
+        (self.state, self.fatal, self.tx_fault.get())
     }
 
     pub(crate) fn frame(&self) -> Result<&Frame, HostTrap> {
@@ -145,11 +165,25 @@ impl<'e, 'c> HostCtx<'e, 'c> {
         HostTrap::new(ErrorCode::OtherTrap)
     }
 
-    /// Traps with `AccessListViolation` if `key` is not declared.
-    pub(crate) fn check_access(&self, key: &StateKey) -> Result<(), HostTrap> {
+    /// Traps with `AccessListViolation` if the transaction did not declare `key` (for reading
+    /// or writing).
+    pub(crate) fn check_read(&self, key: &StateKey) -> Result<(), HostTrap> {
         match &self.access {
-            Some(list) if list.binary_search(key).is_err() => {
-                tracing::debug!(?key, "access outside the declared access list");
+            Some(list) if !list.may_read(key) => {
+                tracing::debug!(?key, "read outside the declared access list");
+                self.tx_fault.set(Some(ErrorCode::AccessListViolation));
+                Err(HostTrap::new(ErrorCode::AccessListViolation))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Traps with `AccessListViolation` if the transaction did not declare `key` for writing.
+    pub(crate) fn check_write(&self, key: &StateKey) -> Result<(), HostTrap> {
+        match &self.access {
+            Some(list) if !list.may_write(key) => {
+                tracing::debug!(?key, "write outside the declared write set");
+                self.tx_fault.set(Some(ErrorCode::AccessListViolation));
                 Err(HostTrap::new(ErrorCode::AccessListViolation))
             }
             _ => Ok(()),
@@ -185,7 +219,7 @@ impl Host for HostCtx<'_, '_> {
                 }
             }
         }
-        let cost = self.env.config.gas.get(f);
+        let cost = self.params.gas.get(f);
         charge(gas, cost.base)?;
         let result = match f {
             HostFn::InputLen

@@ -1,7 +1,6 @@
 //! Storage and balances. Contract slots are namespaced by the host
 //! (`keys::storage(self_address, slot)`), so no contract can touch another's storage.
 
-use vmhost_abi::gas::{MAX_VALUE_LEN, NEW_SLOT_SURCHARGE};
 use vmhost_abi::{keys, Address, ErrorCode, GasCost, HostFn};
 
 use super::{arg32, charge, ret_i32, HostCtx};
@@ -22,7 +21,7 @@ impl HostCtx<'_, '_> {
                 let (key_ptr, out_ptr, out_cap) = (arg32(args, 0), arg32(args, 1), arg32(args, 2));
                 let slot = mem.read32(key_ptr)?;
                 let key = self.storage_key(&slot)?;
-                self.check_access(&key)?;
+                self.check_read(&key)?;
                 let value = self.state.get(&key).map_err(|e| self.fatal(e))?;
                 let Some(value) = value else { return Ok(ret_i32(-1)) };
                 charge(gas, cost.per_byte.saturating_mul(value.len() as u64))?;
@@ -32,31 +31,38 @@ impl HostCtx<'_, '_> {
             }
             HostFn::Sstore => {
                 let (key_ptr, val_ptr, val_len) = (arg32(args, 0), arg32(args, 1), arg32(args, 2));
-                if val_len > MAX_VALUE_LEN {
+                if val_len > self.params.limits.max_value_len {
                     return Err(HostTrap::new(ErrorCode::ValueTooLarge));
                 }
                 charge(gas, cost.per_byte.saturating_mul(val_len as u64))?;
                 let slot = mem.read32(key_ptr)?;
-                let value = mem.read(val_ptr, val_len)?.to_vec();
+                let value = mem.read(val_ptr, val_len)?;
                 let key = self.storage_key(&slot)?;
-                self.check_access(&key)?;
-                let existed = self.state.get(&key).map_err(|e| self.fatal(e))?.is_some();
-                if !existed {
-                    charge(gas, NEW_SLOT_SURCHARGE)?;
+                self.check_write(&key)?;
+                let current = self.state.get(&key).map_err(|e| self.fatal(e))?;
+                match current {
+                    None => charge(gas, self.params.intrinsic.new_slot_surcharge)?,
+                    // Writing the value the slot holds changes nothing: no write, so no new state
+                    // version (the gas is the same either way).
+                    Some(v) if v[..] == *value => return Ok(0),
+                    Some(_) => {}
                 }
-                self.state.put(key, value);
+                self.state.put(key, value.to_vec());
                 Ok(0)
             }
             HostFn::Sdelete => {
                 let slot = mem.read32(arg32(args, 0))?;
                 let key = self.storage_key(&slot)?;
-                self.check_access(&key)?;
-                self.state.delete(key);
+                self.check_write(&key)?;
+                // Deleting an empty slot changes nothing: no write, so no new state version.
+                if self.state.get(&key).map_err(|e| self.fatal(e))?.is_some() {
+                    self.state.delete(key);
+                }
                 Ok(0)
             }
             HostFn::Balance => {
                 let addr = Address(mem.read32(arg32(args, 0))?);
-                self.check_access(&keys::account(&addr))?;
+                self.check_read(&keys::account(&addr))?;
                 let acct = accounts::read(&self.state, &addr).map_err(|e| self.fatal(e))?;
                 mem.write(arg32(args, 1), &acct.balance.to_le_bytes())?;
                 Ok(0)
@@ -67,8 +73,8 @@ impl HostCtx<'_, '_> {
                 amount.copy_from_slice(mem.read(arg32(args, 1), 16)?);
                 let amount = u128::from_le_bytes(amount);
                 let from = self.frame()?.storage;
-                self.check_access(&keys::account(&from))?;
-                self.check_access(&keys::account(&to))?;
+                self.check_write(&keys::account(&from))?;
+                self.check_write(&keys::account(&to))?;
                 match accounts::transfer(&mut self.state, &from, &to, amount) {
                     Ok(Ok(())) => Ok(0),
                     Ok(Err(code)) => Err(HostTrap::new(code)),

@@ -7,7 +7,8 @@
 //! ([`OverlayStack::discard_top`]) — state *and* events. Failed writes never reach shared
 //! state, so there is no undo log.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 
 use vmhost_abi::{Event, StateKey};
 
@@ -38,12 +39,28 @@ impl Overlay {
 pub struct OverlayStack<'c> {
     frames: Vec<Overlay>,
     cache: &'c WaveCache,
+    /// Every key read, when recording ([`OverlayStack::record_reads`]).
+    reads: Option<RefCell<BTreeSet<StateKey>>>,
 }
 
 impl<'c> OverlayStack<'c> {
     /// A stack with one (transaction) frame over `cache`.
     pub fn new(cache: &'c WaveCache) -> Self {
-        Self { frames: vec![Overlay::default()], cache }
+        Self { frames: vec![Overlay::default()], cache, reads: None }
+    }
+
+    /// Starts recording every key read (for tests and tools that check access lists).
+    pub fn record_reads(&mut self) {
+        self.reads = Some(RefCell::default());
+    }
+
+    /// Every key read (while recording) or written in any open frame.
+    pub fn touched(&self) -> BTreeSet<StateKey> {
+        let mut keys: BTreeSet<StateKey> = self.reads.as_ref().map(|r| r.borrow().clone()).unwrap_or_default();
+        for frame in &self.frames {
+            keys.extend(frame.writes.keys().copied());
+        }
+        keys
     }
 
     /// The wave cache underneath.
@@ -58,6 +75,9 @@ impl<'c> OverlayStack<'c> {
 
     /// Reads a key through the frames, then the cache and store.
     pub fn get(&self, key: &StateKey) -> Result<Value> {
+        if let Some(reads) = &self.reads {
+            reads.borrow_mut().insert(*key);
+        }
         match self.written(key) {
             Some(v) => Ok(v),
             None => self.cache.get(key),

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use vmhost_abi::{Address, BlockContext, ErrorCode, HostFn, NativeTx, Transaction, TxKind};
 
-use crate::vm::{CallOutcome, Host, HostTrap, Module, PrepareError, Vm, VmError};
+use crate::cache::build_artifact;
+use crate::vm::{CallOutcome, CallParams, CodeFormat, Host, HostTrap, Module, PrepareError, Vm, VmError};
 
 /// Guest memory of a scripted call: 64 KiB.
 pub const SCRIPT_MEMORY: usize = 64 * 1024;
@@ -44,10 +45,10 @@ struct MockModule {
 }
 
 impl Module for MockModule {
-    fn call(&self, entry: &str, gas_limit: u64, host: &mut dyn Host) -> Result<CallOutcome, VmError> {
+    fn call(&self, call: &CallParams<'_>, host: &mut dyn Host) -> Result<CallOutcome, VmError> {
         let mut memory = vec![0u8; SCRIPT_MEMORY];
-        let mut gas = gas_limit;
-        let result = (self.script)(entry, host, &mut memory, &mut gas).map_err(|t| t.code);
+        let mut gas = call.gas_limit;
+        let result = (self.script)(call.entry, host, &mut memory, &mut gas).map_err(|t| t.code);
         Ok(CallOutcome { result, gas_left: gas })
     }
 }
@@ -61,7 +62,12 @@ impl Vm for MockVm {
         *blake3::hash(b"vmhost-mock-vm/1").as_bytes()
     }
 
-    fn prepare(&self, code: &[u8]) -> Result<Vec<u8>, PrepareError> {
+    /// Scripts are Rust closures, not wasm: the host's wasm pipeline does not apply.
+    fn code_format(&self) -> CodeFormat {
+        CodeFormat::Custom
+    }
+
+    fn compile(&self, code: &[u8]) -> Result<Vec<u8>, PrepareError> {
         let hash = *blake3::hash(code).as_bytes();
         if self.scripts.lock().contains_key(&hash) {
             Ok(hash.to_vec())
@@ -76,6 +82,29 @@ impl Vm for MockVm {
             self.scripts.lock().get(&hash).cloned().ok_or_else(|| VmError::BadArtifact("unknown script".into()))?;
         Ok(Arc::new(MockModule { script }))
     }
+}
+
+/// A top-level call of `entry` with `gas_limit` and the default consensus parameters' stack and
+/// memory budgets (for driving a [`Module`] directly, outside a chain).
+pub fn top_level_call(entry: &str, gas_limit: u64) -> CallParams<'_> {
+    let params = crate::ConsensusParams::default();
+    CallParams {
+        entry,
+        gas_limit,
+        stack_left: params.stack_limit,
+        memory_pages: params.memory.max_tx_pages,
+        depth: 1,
+        is_static: false,
+    }
+}
+
+/// Prepares `code` the way a chain with default consensus parameters would for `vm` (the host's
+/// wasm pipeline, or the backend's own format), compiles and loads it: what a backend's own
+/// tests need to run a module outside a chain.
+pub fn load_module(vm: &dyn Vm, code: &[u8]) -> Result<Arc<dyn Module>, String> {
+    let params = crate::ConsensusParams::default();
+    let artifact = build_artifact(vm, code, &params).map_err(|e| e.to_string())?.map_err(|r| r.message)?;
+    crate::cache::load_artifact(vm, &artifact).map(|l| l.module.clone()).map_err(|e| e.to_string())
 }
 
 /// Calls host function `f` from a script (convenience for mock contracts).

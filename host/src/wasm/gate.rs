@@ -8,13 +8,13 @@ use wasmparser::{
     ExternalKind, FuncType, FunctionBody, Import, Operator, Parser, Payload, TypeRef, ValType, Validator, WasmFeatures,
 };
 
-use super::{DeployError, GAS_GLOBAL_EXPORT};
+use super::{DeployError, RESERVED_EXPORT_PREFIX};
 
 /// Static limits the gate enforces against compile bombs and oversized state.
 ///
 /// Plain public fields; start from [`WasmLimits::default`] and override what you need. The name
 /// of each field is what [`DeployError::LimitExceeded`] reports as `limit`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 #[non_exhaustive]
 pub struct WasmLimits {
     /// Largest module in bytes. Default 512 KiB.
@@ -32,9 +32,10 @@ pub struct WasmLimits {
     pub max_table_size: u64,
     /// Most data segments. Default 1 024.
     pub max_data_segments: u32,
-    /// Largest linear memory in 64 KiB pages, for both the initial size and the declared
-    /// maximum. A memory without a maximum is allowed (the engine caps growth) as long as its
-    /// initial size is within this limit. Default 1 024 (64 MiB).
+    /// Largest initial linear memory in 64 KiB pages. The declared maximum is not limited:
+    /// growth is bounded by the transaction's memory cap (`ConsensusParams::memory`) and paid
+    /// per page, and the pages a module starts with are paid when a call instantiates it.
+    /// Default 16 (1 MiB).
     pub max_memory_pages: u64,
     /// Most targets of one `br_table` (the default target not counted). Default 4 096.
     pub max_br_table_targets: u32,
@@ -56,12 +57,55 @@ impl Default for WasmLimits {
             max_globals: 1_024,
             max_table_size: 10_000,
             max_data_segments: 1_024,
-            max_memory_pages: 1_024,
+            max_memory_pages: vmhost_abi::gas::DEFAULT_MAX_INITIAL_PAGES as u64,
             max_br_table_targets: 4_096,
             max_imports: 256,
             max_exports: 1_024,
             max_types: 1_024,
         }
+    }
+}
+
+impl WasmLimits {
+    /// Sets the limit named `field` (as [`WasmLimits::entries`] names it) from its text.
+    pub fn set(&mut self, field: &str, value: &str) -> Result<(), String> {
+        fn num<T: core::str::FromStr>(value: &str) -> Result<T, String> {
+            value.trim().replace('_', "").parse().map_err(|_| format!("`{value}` is not a valid number"))
+        }
+        match field {
+            "max_code_size" => self.max_code_size = num(value)?,
+            "max_functions" => self.max_functions = num(value)?,
+            "max_function_body_size" => self.max_function_body_size = num(value)?,
+            "max_locals_per_function" => self.max_locals_per_function = num(value)?,
+            "max_globals" => self.max_globals = num(value)?,
+            "max_table_size" => self.max_table_size = num(value)?,
+            "max_data_segments" => self.max_data_segments = num(value)?,
+            "max_memory_pages" => self.max_memory_pages = num(value)?,
+            "max_br_table_targets" => self.max_br_table_targets = num(value)?,
+            "max_imports" => self.max_imports = num(value)?,
+            "max_exports" => self.max_exports = num(value)?,
+            "max_types" => self.max_types = num(value)?,
+            _ => return Err(format!("no static limit `{field}`")),
+        }
+        Ok(())
+    }
+
+    /// Every limit as `(field name, value)`.
+    pub fn entries(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("max_code_size", self.max_code_size.to_string()),
+            ("max_functions", self.max_functions.to_string()),
+            ("max_function_body_size", self.max_function_body_size.to_string()),
+            ("max_locals_per_function", self.max_locals_per_function.to_string()),
+            ("max_globals", self.max_globals.to_string()),
+            ("max_table_size", self.max_table_size.to_string()),
+            ("max_data_segments", self.max_data_segments.to_string()),
+            ("max_memory_pages", self.max_memory_pages.to_string()),
+            ("max_br_table_targets", self.max_br_table_targets.to_string()),
+            ("max_imports", self.max_imports.to_string()),
+            ("max_exports", self.max_exports.to_string()),
+            ("max_types", self.max_types.to_string()),
+        ]
     }
 }
 
@@ -76,6 +120,8 @@ pub struct ModuleInfo {
     pub imports: Vec<HostFn>,
     /// Size of the validated module in bytes.
     pub code_size: usize,
+    /// Initial size of the linear memory in 64 KiB pages (paid when a call instantiates it).
+    pub initial_pages: u32,
 }
 
 /// The deterministic feature set [`validate`] uses.
@@ -100,7 +146,7 @@ pub fn deterministic_features() -> WasmFeatures {
 /// (a module that is valid only with more features is [`DeployError::DisabledFeature`], any
 /// other failure [`DeployError::InvalidWasm`]); then, section by section, the import allowlist,
 /// the static [`WasmLimits`], the start-function ban and the export rules (a `memory` export is
-/// required, [`GAS_GLOBAL_EXPORT`] is reserved).
+/// required, every `__vmhost_` name is reserved).
 pub fn validate(code: &[u8], limits: &WasmLimits) -> Result<ModuleInfo, DeployError> {
     let result = validate_inner(code, limits);
     if let Err(err) = &result {
@@ -153,6 +199,7 @@ fn inspect(code: &[u8], limits: &WasmLimits) -> Result<ModuleInfo, DeployError> 
     let mut exported_functions = Vec::new();
     let mut memory_exported = false;
     let mut bodies_seen = 0usize;
+    let mut initial_pages = 0u32;
 
     for payload in Parser::new(0).parse_all(code) {
         match payload? {
@@ -190,9 +237,7 @@ fn inspect(code: &[u8], limits: &WasmLimits) -> Result<ModuleInfo, DeployError> 
                 for memory in reader {
                     let memory = memory?;
                     check_limit("max_memory_pages", memory.initial, limits.max_memory_pages)?;
-                    if let Some(maximum) = memory.maximum {
-                        check_limit("max_memory_pages", maximum, limits.max_memory_pages)?;
-                    }
+                    initial_pages = u32::try_from(memory.initial).unwrap_or(u32::MAX);
                 }
             }
             Payload::GlobalSection(reader) => {
@@ -202,7 +247,7 @@ fn inspect(code: &[u8], limits: &WasmLimits) -> Result<ModuleInfo, DeployError> 
                 check_limit("max_exports", reader.count().into(), limits.max_exports.into())?;
                 for export in reader {
                     let export = export?;
-                    if export.name == GAS_GLOBAL_EXPORT {
+                    if export.name.starts_with(RESERVED_EXPORT_PREFIX) {
                         return Err(DeployError::ReservedExport(export.name.to_owned()));
                     }
                     match export.kind {
@@ -236,7 +281,7 @@ fn inspect(code: &[u8], limits: &WasmLimits) -> Result<ModuleInfo, DeployError> 
     if !memory_exported {
         return Err(DeployError::MissingMemory);
     }
-    Ok(ModuleInfo { exported_functions, imports, code_size: code.len() })
+    Ok(ModuleInfo { exported_functions, imports, code_size: code.len(), initial_pages })
 }
 
 /// The type of function `index` (imports first).

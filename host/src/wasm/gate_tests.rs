@@ -1,6 +1,7 @@
 //! Tests of the deploy gate (`validate`, `deterministic_features`).
 
 use super::*;
+use crate::wasm::GAS_GLOBAL_EXPORT;
 use crate::wasm::{instrument, DeployError};
 
 fn wasm(src: &str) -> Vec<u8> {
@@ -283,6 +284,9 @@ fn validate_reserved_export_name_is_rejected() {
             (global (export "__vmhost_gas_left") (mut i64) (i64.const 0)))"#,
     );
     assert_eq!(err, Err(DeployError::ReservedExport(GAS_GLOBAL_EXPORT.into())));
+    // The whole `__vmhost_` family is the host's.
+    let err = check(r#"(module (memory (export "memory") 1) (func (export "__vmhost_dirty_lo")))"#);
+    assert_eq!(err, Err(DeployError::ReservedExport("__vmhost_dirty_lo".into())));
     let err = check(r#"(module (memory (export "memory") 1) (func (export "__vmhost_gas_left")))"#);
     assert!(matches!(err, Err(DeployError::ReservedExport(_))));
 }
@@ -297,7 +301,7 @@ fn wasm_limits_default_matches_documented_values() {
     assert_eq!(l.max_globals, 1_024);
     assert_eq!(l.max_table_size, 10_000);
     assert_eq!(l.max_data_segments, 1_024);
-    assert_eq!(l.max_memory_pages, 1_024);
+    assert_eq!(l.max_memory_pages, 16);
     assert_eq!(l.max_br_table_targets, 4_096);
     assert_eq!(l.max_imports, 256);
     assert_eq!(l.max_exports, 1_024);
@@ -397,16 +401,18 @@ fn validate_memory_initial_pages_over_limit_is_limit_exceeded() {
 }
 
 #[test]
-fn validate_memory_max_pages_over_limit_is_limit_exceeded() {
+fn validate_initial_memory_over_limit_is_limit_exceeded_but_a_larger_maximum_is_not() {
     let limits = WasmLimits { max_memory_pages: 4, ..WasmLimits::default() };
-    expect_limit(check_with(r#"(module (memory (export "memory") 1 5))"#, &limits), "max_memory_pages", 5, 4);
-    assert!(check_with(r#"(module (memory (export "memory") 1 4))"#, &limits).is_ok());
+    expect_limit(check_with(r#"(module (memory (export "memory") 5))"#, &limits), "max_memory_pages", 5, 4);
+    // The declared maximum does not matter: growth is capped per transaction and paid per page.
+    assert!(check_with(r#"(module (memory (export "memory") 1 5))"#, &limits).is_ok());
+    assert_eq!(check_with(r#"(module (memory (export "memory") 4 4))"#, &limits).map(|i| i.initial_pages), Ok(4));
 }
 
 #[test]
-fn validate_default_memory_limit_rejects_over_64_mib() {
-    expect_limit(check(r#"(module (memory (export "memory") 1025))"#), "max_memory_pages", 1025, 1024);
-    expect_limit(check(r#"(module (memory (export "memory") 1 65536))"#), "max_memory_pages", 65536, 1024);
+fn validate_default_memory_limit_rejects_an_initial_memory_over_1_mib() {
+    expect_limit(check(r#"(module (memory (export "memory") 17))"#), "max_memory_pages", 17, 16);
+    assert!(check(r#"(module (memory (export "memory") 16 65536))"#).is_ok());
 }
 
 #[test]

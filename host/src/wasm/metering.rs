@@ -9,11 +9,12 @@
 //!   byte, only the charge code is newly encoded.
 //! - A scratch `i32` local (for the dynamic charges) is appended to the locals of the functions
 //!   that contain a dynamically-charged operator, and only to those.
-//! - Every function's first segment also charges [`FUNCTION_ENTRY_GAS`]: wasmtime's fuel starts
+//! - Every function's first segment also charges [`FUNCTION_ENTRY_GAS`](super::FUNCTION_ENTRY_GAS)
+//!   (the chain's `function_entry` weight): wasmtime's fuel starts
 //!   each function at 1 consumed, and that is not configurable there.
 //! - Custom sections (names, producers, debug info) are dropped.
 
-use vmhost_abi::gas::op as weights;
+use vmhost_abi::gas::{op as weights, OpWeights};
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, ExportKind, ExportSection, Function, GlobalSection, GlobalType, Instruction,
@@ -22,7 +23,7 @@ use wasm_encoder::{
 use wasmparser::{FunctionBody, Operator, Parser, Payload, TypeRef, Validator};
 
 use super::gate::{check_features, deterministic_features};
-use super::{DeployError, FUNCTION_ENTRY_GAS, GAS_GLOBAL_EXPORT};
+use super::{DeployError, GAS_GLOBAL_EXPORT};
 
 /// Gas weight of one operator under the ABI schedule ([`vmhost_abi::gas::op`]).
 ///
@@ -35,21 +36,32 @@ use super::{DeployError, FUNCTION_ENTRY_GAS, GAS_GLOBAL_EXPORT};
 /// variant name, so it agrees with the ABI's name lists by construction. This is the flat part
 /// only; the per-byte / per-element / per-page part of bulk operators is charged at run time.
 pub fn operator_cost(op: &Operator<'_>) -> u64 {
-    cost_of_name(operator_name(op))
+    operator_cost_with(op, &OpWeights::default())
 }
 
-/// The weight the ABI name lists give an operator name.
+/// [`operator_cost`] under the chain's weights (the classes are the ABI's name lists).
+pub fn operator_cost_with(op: &Operator<'_>, w: &OpWeights) -> u64 {
+    weight_of_name(operator_name(op), w)
+}
+
+/// The weight the ABI name lists give an operator name, under the ABI defaults.
+#[cfg(test)]
 fn cost_of_name(name: &str) -> u64 {
+    weight_of_name(name, &OpWeights::default())
+}
+
+/// The weight the ABI name lists give an operator name under weights `w`.
+fn weight_of_name(name: &str, w: &OpWeights) -> u64 {
     if weights::FREE.contains(&name) {
         0
     } else if weights::CALL_OPS.contains(&name) {
-        weights::CALL
+        w.call
     } else if weights::DIVISION_OPS.contains(&name) {
-        weights::DIVISION
+        w.division
     } else if name == "MemoryGrow" {
-        weights::MEMORY_GROW
+        w.memory_grow
     } else {
-        weights::DEFAULT
+        w.default
     }
 }
 
@@ -73,13 +85,11 @@ macro_rules! define_operator_name {
 wasmparser::for_each_operator!(define_operator_name);
 
 /// Weight per unit of the run-time operand of an operator, if it has one (and it is non-zero).
-fn dynamic_weight(op: &Operator<'_>) -> Option<u64> {
+fn dynamic_weight(op: &Operator<'_>, w: &OpWeights) -> Option<u64> {
     let weight = match op {
-        Operator::MemoryCopy { .. } | Operator::MemoryFill { .. } | Operator::MemoryInit { .. } => {
-            weights::BULK_PER_BYTE
-        }
-        Operator::TableCopy { .. } | Operator::TableInit { .. } => weights::TABLE_PER_ELEMENT,
-        Operator::MemoryGrow { .. } => weights::MEMORY_GROW_PER_PAGE,
+        Operator::MemoryCopy { .. } | Operator::MemoryFill { .. } | Operator::MemoryInit { .. } => w.bulk_per_byte,
+        Operator::TableCopy { .. } | Operator::TableInit { .. } => w.table_per_element,
+        Operator::MemoryGrow { .. } => w.memory_page,
         _ => return None,
     };
     (weight > 0).then_some(weight)
@@ -110,14 +120,19 @@ fn ends_segment(op: &Operator<'_>) -> bool {
 /// bytes give a [`DeployError`], never a panic. The output is checked to be valid under the
 /// deterministic feature set before it is returned.
 pub fn instrument(code: &[u8]) -> Result<Vec<u8>, DeployError> {
-    check_features(code)?;
-    instrument_validated(code)
+    instrument_with(code, &OpWeights::default())
 }
 
-/// [`instrument`] without the input check, for input that has just passed
+/// [`instrument`] under the chain's operator weights.
+pub fn instrument_with(code: &[u8], weights: &OpWeights) -> Result<Vec<u8>, DeployError> {
+    check_features(code)?;
+    instrument_validated(code, weights)
+}
+
+/// [`instrument_with`] without the input check, for input that has just passed
 /// [`validate`](super::validate).
-pub(crate) fn instrument_validated(code: &[u8]) -> Result<Vec<u8>, DeployError> {
-    let mut pass = MeteringPass::scan(code)?;
+pub(crate) fn instrument_validated(code: &[u8], weights: &OpWeights) -> Result<Vec<u8>, DeployError> {
+    let mut pass = MeteringPass::scan(code, *weights)?;
     let mut module = Module::new();
     pass.parse_core_module(&mut module, Parser::new(0), code).map_err(section_error)?;
     let output = module.finish();
@@ -141,6 +156,8 @@ fn instrumentation(what: &str) -> DeployError {
 
 /// The re-encoder: everything is copied except globals, exports, code and custom sections.
 struct MeteringPass {
+    /// The operator weights charged.
+    weights: OpWeights,
     /// Index of the gas global.
     gas_global: u32,
     /// Parameter count of each defined function, in code-section order.
@@ -155,7 +172,7 @@ struct MeteringPass {
 
 impl MeteringPass {
     /// Collects what the rewrite needs: the gas global's index and the parameter counts.
-    fn scan(code: &[u8]) -> Result<Self, DeployError> {
+    fn scan(code: &[u8], weights: OpWeights) -> Result<Self, DeployError> {
         let param_counts = param_counts(code)?;
         let mut globals = 0u32;
         for payload in Parser::new(0).parse_all(code) {
@@ -183,7 +200,14 @@ impl MeteringPass {
         if globals == u32::MAX {
             return Err(instrumentation("too many globals"));
         }
-        Ok(MeteringPass { gas_global: globals, param_counts, next_body: 0, global_done: false, export_done: false })
+        Ok(MeteringPass {
+            weights,
+            gas_global: globals,
+            param_counts,
+            next_body: 0,
+            global_done: false,
+            export_done: false,
+        })
     }
 
     fn gas_global_type() -> GlobalType {
@@ -265,7 +289,7 @@ fn section_rank(id: SectionId) -> u8 {
 }
 
 /// Whether the section about to be emitted (`None`: the end of the module) comes after `target`.
-fn is_past(before: Option<SectionId>, target: SectionId) -> bool {
+pub(crate) fn is_past(before: Option<SectionId>, target: SectionId) -> bool {
     before.is_none_or(|next| section_rank(next) > section_rank(target))
 }
 
@@ -321,7 +345,7 @@ impl Reencode for MeteringPass {
         func: FunctionBody<'_>,
     ) -> Result<(), reencode::Error<DeployError>> {
         let params = next_params(&self.param_counts, &mut self.next_body)?;
-        let function = meter_body(&func, params, self.gas_global).map_err(reencode::Error::UserError)?;
+        let function = meter_body(&func, params, self.gas_global, &self.weights).map_err(reencode::Error::UserError)?;
         code.function(&function);
         Ok(())
     }
@@ -342,7 +366,7 @@ pub(crate) struct BodyOp<'a> {
 }
 
 /// Rewrites one function body with segment charges and dynamic charges.
-fn meter_body(body: &FunctionBody<'_>, params: u32, gas: u32) -> Result<Function, DeployError> {
+fn meter_body(body: &FunctionBody<'_>, params: u32, gas: u32, w: &OpWeights) -> Result<Function, DeployError> {
     let (mut locals, declared) = body_locals(body, params)?;
     let ops = read_ops(body)?;
 
@@ -353,7 +377,7 @@ fn meter_body(body: &FunctionBody<'_>, params: u32, gas: u32) -> Result<Function
     // pays exactly the same, and the host sees the exact counter at every host call.
     let counter = u32::try_from(declared).map_err(|_| instrumentation("too many locals"))?;
     locals.push((1, ValType::I64));
-    let scratch = if ops.iter().any(|o| dynamic_weight(&o.op).is_some()) {
+    let scratch = if ops.iter().any(|o| dynamic_weight(&o.op, w).is_some()) {
         let index = u32::try_from(declared + 1).map_err(|_| instrumentation("too many locals"))?;
         locals.push((1, ValType::I32));
         Some(index)
@@ -369,13 +393,13 @@ fn meter_body(body: &FunctionBody<'_>, params: u32, gas: u32) -> Result<Function
         let end = ops[start..].iter().position(|o| ends_segment(&o.op)).map_or(ops.len(), |offset| start + offset + 1);
         let segment = &ops[start..end];
         // The function's first segment also pays the per-invocation charge.
-        let entry = if start == 0 { FUNCTION_ENTRY_GAS } else { 0 };
-        let cost = segment.iter().fold(entry, |sum, o| sum.saturating_add(operator_cost(&o.op)));
+        let entry = if start == 0 { w.function_entry } else { 0 };
+        let cost = segment.iter().fold(entry, |sum, o| sum.saturating_add(operator_cost_with(&o.op, w)));
         if cost > 0 {
             emit_segment_charge(&mut function, gas, counter, cost)?;
         }
         for o in segment {
-            if let Some(weight) = dynamic_weight(&o.op) {
+            if let Some(weight) = dynamic_weight(&o.op, w) {
                 let scratch = scratch.ok_or_else(|| instrumentation("missing scratch local"))?;
                 emit_dynamic_charge(&mut function, gas, counter, scratch, weight)?;
             }

@@ -7,6 +7,7 @@
 
 use super::*;
 use crate::wasm::gate::tests::{XorShift, FUZZ_SEED_MODULE};
+use crate::wasm::FUNCTION_ENTRY_GAS;
 use crate::wasm::{prepare, validate, WasmLimits};
 use wasmparser::{BlockType as ParsedBlockType, ExternalKind, GlobalType as ParsedGlobalType};
 
@@ -395,8 +396,8 @@ fn instrument_memory_grow_charges_flat_plus_per_page() {
     let per_page = weights::MEMORY_GROW_PER_PAGE as i64;
     // Scratch local index 2: no parameters, two declared locals.
     assert_eq!(charges, [vec![(0, Segment(flat)), (1, Dynamic { weight: per_page, scratch: 3 })]]);
-    // Growing by 3 pages: 1 + 200 + 3 * 200.
-    assert_eq!(segments(&charges[0])[0] + 3 * per_page, E + 801);
+    // Growing by 3 pages: 1 + 200 + 3 * 8192.
+    assert_eq!(segments(&charges[0])[0] + 3 * per_page, E + 1 + 200 + 3 * 8192);
 }
 
 #[test]

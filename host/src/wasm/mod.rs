@@ -1,18 +1,22 @@
 //! The wasm deploy gate and the deterministic gas-metering pass (Wasm → Wasm).
 //!
-//! Every wasm contract goes through [`prepare`] once, at deploy (or upgrade), before any backend
-//! compiles it:
+//! The host owns this pipeline: every wasm backend receives the module [`prepare_module`]
+//! produced, so no backend can skip or diverge from a step. Every wasm contract goes through
+//! it once, at deploy (or upgrade), before any backend compiles it:
 //!
 //! 1. [`validate`] — the gate. The module must be valid under the deterministic feature set
 //!    ([`deterministic_features`]); it may import only ABI v1 host functions (module
 //!    [`vmhost_abi::IMPORT_MODULE`], names and exact signatures from
 //!    [`vmhost_abi::HOST_FUNCTIONS`]); it must stay within the static [`WasmLimits`] (against
 //!    compile bombs); it must export its memory as `memory`, may not have a start function and may
-//!    not export [`GAS_GLOBAL_EXPORT`]. The result is a [`ModuleInfo`].
-//! 2. [`instrument`] — the metering pass. It appends one mutable `i64` global holding the gas
+//!    not export any `__vmhost_` name. The result is a [`ModuleInfo`].
+//! 2. [`instrument_limits`] — the limits pass: the deterministic stack height (one budget per
+//!    transaction, shared by nested calls) and the per-transaction memory cap, checked by the
+//!    module itself so every engine stops at the same point (see the [`limits`] module).
+//! 3. [`instrument`] — the metering pass. It appends one mutable `i64` global holding the gas
 //!    left, exports it as [`GAS_GLOBAL_EXPORT`], and inserts charge code into every function
 //!    body. Everything else is re-encoded unchanged (custom sections are dropped).
-//! 3. Optionally, [`track_writes`] — the write-tracking pass, for backends that reuse an
+//! 4. Optionally, [`track_writes`] — the write-tracking pass, for backends that reuse an
 //!    instance across calls: every memory write widens a dirty range held in two appended
 //!    globals, so the instance can be reset exactly and cheaply. It charges no gas and does not
 //!    decide whether a deploy is accepted (a module it declines just runs on fresh instances).
@@ -66,12 +70,16 @@
 
 mod error;
 mod gate;
+pub mod limits;
 mod metering;
 mod tracking;
 
+use borsh::{BorshDeserialize, BorshSerialize};
+
 pub use error::DeployError;
 pub use gate::{deterministic_features, validate, ModuleInfo, WasmLimits};
-pub use metering::{instrument, operator_cost};
+pub use limits::{frame_costs, instrument_limits, MEMORY_LIMIT_EXPORT, STACK_EXPORT};
+pub use metering::{instrument, instrument_with, operator_cost, operator_cost_with};
 pub use tracking::{
     track_writes, Untrackable, DATA_HI_EXPORT, DATA_LO_EXPORT, DIRTY_HI_EXPORT, DIRTY_LO_EXPORT, GLOBAL_EXPORT_PREFIX,
 };
@@ -90,11 +98,127 @@ pub const GAS_GLOBAL_EXPORT: &str = "__vmhost_gas_left";
 /// of `Config::operator_cost`), so the metering pass charges the same to keep totals equal.
 pub const FUNCTION_ENTRY_GAS: u64 = vmhost_abi::gas::op::FUNCTION_ENTRY;
 
-/// Validates `code` ([`validate`]) and instruments it ([`instrument`]).
-///
-/// Returns what the gate learned and the metered module, ready for a backend to compile.
+/// Every name the host's passes export begins with this; the gate refuses modules that export
+/// one of their own.
+pub const RESERVED_EXPORT_PREFIX: &str = "__vmhost_";
+
+/// The globals a backend sets before every call (gas, stack units, memory pages) and reads
+/// back after it.
+pub const HOST_GLOBAL_EXPORTS: [&str; 3] = [GAS_GLOBAL_EXPORT, STACK_EXPORT, MEMORY_LIMIT_EXPORT];
+
+/// Validates `code` ([`validate`]) and meters it ([`instrument`]) under the ABI's default
+/// weights, without the limits pass: the metering pass on its own, for tests and tools.
 pub fn prepare(code: &[u8], limits: &WasmLimits) -> Result<(ModuleInfo, Vec<u8>), DeployError> {
     let info = validate(code, limits)?;
-    let metered = metering::instrument_validated(code)?;
+    let metered = metering::instrument_validated(code, &vmhost_abi::gas::OpWeights::default())?;
     Ok((info, metered))
+}
+
+/// How gas reaches a wasm backend's module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, BorshSerialize, BorshDeserialize)]
+pub enum MeteringMode {
+    /// The metering pass injects the accounting into the module (identical on every engine
+    /// by construction).
+    Injected,
+    /// The engine meters with its own fuel under the same weights; the module carries no
+    /// accounting. Equal gas to `Injected` on every call that completes.
+    Engine,
+}
+
+/// What a wasm backend asks of the host's pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WasmPipeline {
+    /// Injected metering or the engine's own.
+    pub metering: MeteringMode,
+    /// Run the write-tracking pass (for backends that reuse instances; injected metering only).
+    pub track_writes: bool,
+}
+
+impl Default for WasmPipeline {
+    fn default() -> Self {
+        WasmPipeline { metering: MeteringMode::Injected, track_writes: true }
+    }
+}
+
+/// What the host keeps about a prepared module beside the backend's artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize)]
+pub struct ModuleMeta {
+    /// Initial linear memory in pages (paid when a call instantiates the module).
+    pub initial_pages: u32,
+    /// Callable entry points (exported `() -> ()` functions), sorted; `None` when the backend
+    /// runs its own code format and checks entry points itself.
+    pub entries: Option<Vec<String>>,
+    /// Whether the module went through the write-tracking pass.
+    pub tracked: bool,
+}
+
+/// The module a wasm backend compiles, and what the host keeps about it.
+#[derive(Debug, Clone)]
+pub struct PreparedModule {
+    /// The instrumented module.
+    pub code: Vec<u8>,
+    /// Host-side facts about it.
+    pub meta: ModuleMeta,
+}
+
+/// Version of this pipeline's sequence of passes.
+const PIPELINE_VERSION: u32 = 1;
+
+/// Runs the whole pipeline: gate (under `limits`), limits pass, metering (under `weights`, when
+/// injected), write tracking (when asked for and the module allows it).
+pub fn prepare_module(
+    code: &[u8],
+    limits: &WasmLimits,
+    weights: &vmhost_abi::gas::OpWeights,
+    pipeline: WasmPipeline,
+) -> Result<PreparedModule, DeployError> {
+    let info = validate(code, limits)?;
+    let limited = limits::instrument_limits(code)?;
+    let (code, tracked) = match pipeline.metering {
+        MeteringMode::Engine => (limited, false),
+        MeteringMode::Injected => {
+            let metered = metering::instrument_validated(&limited, weights)?;
+            // Tracking never decides whether a deploy is accepted: a module it declines (or, which
+            // should not happen, fails on) runs on a fresh instance per call.
+            if pipeline.track_writes {
+                match track_writes(&metered) {
+                    Ok(Ok(tracked)) => (tracked, true),
+                    Ok(Err(why)) => {
+                        tracing::debug!(?why, "module is not write-tracked; it runs on a fresh instance per call");
+                        (metered, false)
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "write tracking failed; the module runs on a fresh instance per call");
+                        (metered, false)
+                    }
+                }
+            } else {
+                (metered, false)
+            }
+        }
+    };
+    let mut entries = info.exported_functions;
+    entries.sort();
+    entries.dedup();
+    Ok(PreparedModule { code, meta: ModuleMeta { initial_pages: info.initial_pages, entries: Some(entries), tracked } })
+}
+
+/// Identifies what [`prepare_module`] produces for `pipeline` and `weights`: the ABI, metering,
+/// stack-pass and pipeline versions, the weights and the pipeline options. Part of every
+/// artifact's cache key, so an artifact prepared otherwise is never loaded.
+pub fn pipeline_tag(weights: &vmhost_abi::gas::OpWeights, pipeline: WasmPipeline) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(b"vmhost/v1/wasm-pipeline");
+    for v in [
+        PIPELINE_VERSION,
+        vmhost_abi::ABI_VERSION,
+        vmhost_abi::gas::METERING_VERSION,
+        vmhost_abi::gas::stack::VERSION,
+        vmhost_abi::gas::stack::FRAME_COST,
+    ] {
+        h.update(&v.to_le_bytes());
+    }
+    h.update(&borsh::to_vec(weights).unwrap_or_default());
+    h.update(&[pipeline.metering as u8, u8::from(pipeline.track_writes)]);
+    *h.finalize().as_bytes()
 }

@@ -16,7 +16,8 @@
 //! - The hull of the active data segments is exported as two immutable `i32` globals,
 //!   [`DATA_LO_EXPORT`] and [`DATA_HI_EXPORT`]: a just-instantiated memory holds the segments'
 //!   bytes there and zeros everywhere else (contracts have no start function).
-//! - Every mutable global the module defines, except the gas global, is exported as
+//! - Every mutable global the module defines, except the host's own (gas, stack units, memory
+//!   limit: set before every call), is exported as
 //!   `__vmhost_global_<index>` ([`GLOBAL_EXPORT_PREFIX`]), so the backend can restore it.
 //!
 //! The reset of a reused instance is then: copy the data hull's pristine bytes back over the
@@ -41,7 +42,7 @@ use wasmparser::{ExternalKind, FunctionBody, Operator, Parser, Payload, TypeRef,
 
 use super::gate::deterministic_features;
 use super::metering::{body_locals, next_params, param_counts, read_ops, section_error};
-use super::{DeployError, GAS_GLOBAL_EXPORT};
+use super::{DeployError, HOST_GLOBAL_EXPORTS, RESERVED_EXPORT_PREFIX};
 
 /// Export of the low end of the dirty range (mutable `i32`; `u32::MAX` when nothing was written).
 pub const DIRTY_LO_EXPORT: &str = "__vmhost_dirty_lo";
@@ -64,7 +65,8 @@ pub enum Untrackable {
     Operator(&'static str),
     /// An active data segment's offset is not a constant, or is past 4 GiB.
     DataOffset,
-    /// It already exports a name of the reserved `__vmhost_` family other than the gas global.
+    /// It already exports a name of the reserved `__vmhost_` family other than the host's
+    /// globals.
     ReservedName(String),
     /// It defines or imports no memory, or more than one.
     Memory,
@@ -101,7 +103,7 @@ struct Scan {
     param_counts: Vec<u32>,
     /// Imported + defined globals: the index of the first appended one.
     globals: u32,
-    /// Indices of the defined mutable globals other than the gas global.
+    /// Indices of the defined mutable globals other than the host's.
     mutable: Vec<u32>,
     /// Hull of the active data segments, `(lo, hi)`; `(0, 0)` when there are none.
     data: (u32, u32),
@@ -113,7 +115,7 @@ impl Scan {
         let mut globals = 0u32;
         let mut mutable = Vec::new();
         let mut memories = 0u32;
-        let mut gas_global = None;
+        let mut host_globals: Vec<u32> = Vec::new();
         let mut data: Option<(u64, u64)> = None;
         for payload in Parser::new(0).parse_all(code) {
             match payload? {
@@ -138,9 +140,9 @@ impl Scan {
                 Payload::ExportSection(reader) => {
                     for export in reader {
                         let export = export?;
-                        if export.name == GAS_GLOBAL_EXPORT && export.kind == ExternalKind::Global {
-                            gas_global = Some(export.index);
-                        } else if export.name.starts_with("__vmhost_") {
+                        if HOST_GLOBAL_EXPORTS.contains(&export.name) && export.kind == ExternalKind::Global {
+                            host_globals.push(export.index);
+                        } else if export.name.starts_with(RESERVED_EXPORT_PREFIX) {
                             return Ok(Err(Untrackable::ReservedName(export.name.to_owned())));
                         }
                     }
@@ -179,7 +181,8 @@ impl Scan {
         if globals > u32::MAX - 4 {
             return Err(DeployError::Instrumentation("too many globals".into()));
         }
-        mutable.retain(|g| Some(*g) != gas_global);
+        // The host sets its own globals (gas, stack, memory limit) before every call.
+        mutable.retain(|g| !host_globals.contains(g));
         let data = match data {
             None => (0, 0),
             Some((lo, hi)) => match (u32::try_from(lo), u32::try_from(hi)) {

@@ -9,7 +9,7 @@ use vmhost_abi::{keys, Address, ErrorCode, MultisigRecord};
 
 use super::{emit, ensure, tri, DONE};
 use crate::events::{MultisigCreated, MultisigSpent};
-use crate::params::NativeParams;
+use vmhost::NativeParams;
 
 /// Domain separator of multisig addresses.
 const DOMAIN: &[u8] = b"vmhost/v1/multisig";
@@ -55,7 +55,7 @@ pub(crate) fn create(
     threshold: u8,
 ) -> vmhost::Result<NativeResult> {
     let n = signers.len();
-    ensure!(n != 0 && n <= params.max_signers, ErrorCode::BadMultisigConfig);
+    ensure!(n != 0 && n <= params.max_signers as usize, ErrorCode::BadMultisigConfig);
     ensure!(threshold != 0 && usize::from(threshold) <= n, ErrorCode::BadMultisigConfig);
     let mut sorted = signers.to_vec();
     sorted.sort_unstable();
@@ -75,16 +75,19 @@ pub(crate) fn create(
 /// signers whose signatures the chain verified on this transaction (duplicates, and the sender
 /// listed again, count once).
 ///
-/// Errors, in the order checked: `UnknownMultisig`; `NotASigner` (the sender or any approval
-/// is not a signer); `ThresholdNotMet`; `InvalidAmount` (0); `InsufficientBalance` /
-/// `BalanceOverflow` (the move itself).
+/// Errors, in the order checked: `BadMultisigConfig` (more approvals listed than a multisig may
+/// have signers: the list's length is bounded before any work); `UnknownMultisig`;
+/// `NotASigner` (the sender or any approval is not a signer); `ThresholdNotMet`;
+/// `InvalidAmount` (0); `InsufficientBalance` / `BalanceOverflow` (the move itself).
 pub(crate) fn spend(
     ctx: &mut NativeContext<'_, '_>,
+    params: &NativeParams,
     multisig: &Address,
     to: &Address,
     amount: u128,
     approvals: &[Address],
 ) -> vmhost::Result<NativeResult> {
+    ensure!(approvals.len() <= params.max_signers as usize, ErrorCode::BadMultisigConfig);
     let key = keys::multisig(multisig);
     let Some(mut record) = ctx.get_record::<MultisigRecord>(&key)? else {
         return Ok(Err(ErrorCode::UnknownMultisig));

@@ -6,7 +6,7 @@ use vmhost_abi::{keys, Address, ErrorCode, ValidatorRecord};
 
 use super::{emit, ensure, tri, DONE};
 use crate::events::ValidatorSlashed;
-use crate::params::NativeParams;
+use vmhost::NativeParams;
 
 /// Basis points in a whole.
 pub const BPS_DENOMINATOR: u16 = 10_000;

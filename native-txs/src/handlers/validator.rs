@@ -12,11 +12,12 @@ use super::{credit, debit, emit, ensure, tri, Step, DONE};
 use crate::events::{
     UnbondingReleased, ValidatorKeyRotated, ValidatorRegistered, ValidatorUnbonded, ValidatorUnjailed,
 };
-use crate::params::NativeParams;
+use vmhost::NativeParams;
 
 /// Checks a consensus key: length within the configured range and not bound to any validator.
 fn check_new_key(ctx: &NativeContext<'_, '_>, params: &NativeParams, key: &[u8]) -> Step<()> {
-    ensure!((params.min_key_len..=params.max_key_len).contains(&key.len()), ErrorCode::BadKey);
+    let len = u32::try_from(key.len()).unwrap_or(u32::MAX);
+    ensure!((params.min_key_len..=params.max_key_len).contains(&len), ErrorCode::BadKey);
     ensure!(ctx.get(&keys::consensus_key(key))?.is_none(), ErrorCode::BadKey);
     Ok(Ok(()))
 }
@@ -140,7 +141,9 @@ pub(crate) fn rotate_key(
     let addr = ctx.sender;
     let mut record = tri!(load_and_release(ctx)?);
     tri!(check_new_key(ctx, params, new_key)?);
-    ctx.delete(keys::consensus_key(&record.consensus_key));
+    // The old key stays bound to this validator, retired for good: freeing it would touch a
+    // key the transaction does not name (so its access list could not be derived from it), and
+    // evidence signed with it keeps naming its validator.
     bind_key(ctx, new_key, &addr)?;
     record.consensus_key = new_key.to_vec();
     ctx.put_record(keys::validator(&addr), &record)?;

@@ -52,8 +52,10 @@ impl Harness {
 
     pub(crate) fn with_genesis(params: NativeParams, genesis: &[(Address, u128)]) -> Self {
         let mut registry = VmRegistry::new();
-        registry.register_native(Arc::new(NativePlugin::new(params))).expect("register plugin");
-        let mut chain = Chain::open(Arc::new(MemStore::new()), registry, ExecConfig::default()).expect("open chain");
+        registry.register_native(Arc::new(NativePlugin)).expect("register plugin");
+        let mut cfg = ExecConfig::default();
+        cfg.consensus.native = params;
+        let mut chain = Chain::open(Arc::new(MemStore::new()), registry, cfg).expect("open chain");
         chain.genesis(genesis).expect("genesis");
         Self { chain, wave: 0, base_fee: 1, nonces: BTreeMap::new() }
     }
@@ -64,7 +66,7 @@ impl Harness {
         let next = self.nonces.entry(sender).or_insert_with(|| chain.account(&sender).expect("account").nonce);
         let nonce = *next;
         *next += 1;
-        let gas_limit = NativePlugin::default().intrinsic_gas(&kind);
+        let gas_limit = NativePlugin.intrinsic_gas(&kind, &self.chain.params_at(self.wave + 1).native);
         Transaction { sender, nonce, gas_limit, chain_id: 1, access_list: None, kind: TxKind::Native(kind) }
     }
 

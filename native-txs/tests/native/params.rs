@@ -6,9 +6,10 @@ use crate::harness::*;
 
 #[test]
 fn intrinsic_gas_transfer_fixed_and_every_other_tx_system_cost() {
-    let p = NativePlugin::default();
+    let p = NativePlugin;
+    let params = NativeParams::default();
     let a = addr(1);
-    assert_eq!(p.intrinsic_gas(&NativeTx::Transfer { to: a, amount: 1 }), NATIVE_TRANSFER_GAS);
+    assert_eq!(p.intrinsic_gas(&NativeTx::Transfer { to: a, amount: 1 }, &params), NATIVE_TRANSFER_GAS);
     let others = [
         NativeTx::ValidatorRegister { stake: 1, consensus_key: key(1) },
         NativeTx::ValidatorUnbond { amount: 1 },
@@ -19,7 +20,7 @@ fn intrinsic_gas_transfer_fixed_and_every_other_tx_system_cost() {
         NativeTx::Slashing { validator: a, evidence: [0; 32], fraction_bps: 1 },
     ];
     for tx in &others {
-        assert_eq!(p.intrinsic_gas(tx), NATIVE_SYSTEM_GAS, "{tx:?}");
+        assert_eq!(p.intrinsic_gas(tx, &params), NATIVE_SYSTEM_GAS, "{tx:?}");
     }
 }
 
@@ -32,7 +33,7 @@ fn params_default_values_match_the_spec() {
     assert_eq!((p.min_key_len, p.max_key_len), (32, 2048));
     assert_eq!(p.max_signers, 32);
     assert!(p.slash_jail);
-    assert_eq!(NativePlugin::default().params(), &p);
+    assert_eq!((p.transfer_gas, p.system_gas), (NATIVE_TRANSFER_GAS, NATIVE_SYSTEM_GAS));
 }
 
 #[test]

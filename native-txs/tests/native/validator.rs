@@ -101,7 +101,7 @@ fn validator_register_stake_above_spendable_balance_fails_insufficient_balance()
 // ---- ValidatorRotateKey ------------------------------------------------------------------
 
 #[test]
-fn validator_rotate_key_valid_rebinds_key_and_frees_old_key() {
+fn validator_rotate_key_valid_binds_the_new_key_and_retires_the_old_one() {
     let (v, w) = (addr(1), addr(2));
     let mut h = Harness::new(&[v, w]);
     h.register(1, v, 5_000, key(7));
@@ -113,10 +113,10 @@ fn validator_rotate_key_valid_rebinds_key_and_frees_old_key() {
     );
     assert_eq!(h.validator(&v).map(|r| r.consensus_key), Some(key(8)));
     assert_eq!(h.key_owner(&key(8)), Some(v));
-    assert_eq!(h.key_owner(&key(7)), None);
-    // The old key is free for someone else.
-    h.register(3, w, 5_000, key(7));
-    assert_eq!(h.key_owner(&key(7)), Some(w));
+    // The old key stays bound to v, retired: nobody can register with it.
+    assert_eq!(h.key_owner(&key(7)), Some(v));
+    let r = h.exec(3, w, NativeTx::ValidatorRegister { stake: 5_000, consensus_key: key(7) });
+    assert_eq!((r.status, r.code), (ReceiptStatus::Failed, ErrorCode::BadKey));
 }
 
 #[test]

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use vmhost::wasm::WasmLimits;
+use vmhost::ConsensusParams;
+use vmhost_abi::gas::OpWeights;
 use wasmtime::{
     Config, Enabled, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Strategy, WasmFeatures,
 };
@@ -24,11 +25,19 @@ pub enum Metering {
 pub struct WasmtimeConfig {
     /// Gas metering mode.
     pub metering: Metering,
-    /// Linear-memory cap per instance, bytes (default 64 MiB).
+    /// Linear-memory backstop per instance, bytes (default 32 MiB: the default transaction
+    /// memory cap). The host's limits pass stops a call at the transaction's cap first;
+    /// [`WasmtimeConfig::fit`] sizes this to it.
     pub memory_limit: usize,
-    /// Wasm stack limit, bytes (default 512 KiB).
+    /// wasmtime's own stack limit per call, bytes (default 1 MiB): a backstop twice the most
+    /// native stack the host's stack budget can buy ([`BYTES_PER_STACK_UNIT`] per unit). The
+    /// host sizes its executor threads so that the maximum call depth of these fits.
     pub max_wasm_stack: usize,
-    /// Wall-clock budget per call (epoch interruption; default 1 s).
+    /// Largest table the pool holds per instance, in elements (default 10 000: the gate's
+    /// default `max_table_size`).
+    pub table_elements: u64,
+    /// Wall-clock safety net per call (epoch interruption; default 5 s). Reaching it is an
+    /// infrastructure failure ([`vmhost::VmError::Timeout`]), never a receipt outcome.
     pub call_timeout: Duration,
     /// Epoch tick of the backend's ticker thread (default 5 ms).
     pub epoch_tick: Duration,
@@ -59,27 +68,46 @@ pub struct WasmtimeConfig {
     /// holds one of `pool_instances`; when the pool runs out they are dropped and the call
     /// retries.
     pub instance_reuse: u32,
-    /// Static deploy limits of the gate.
-    pub limits: WasmLimits,
+    /// The operator weights engine fuel charges ([`Metering::EngineFuel`] only; injected
+    /// metering takes them from the host's pipeline). Set by [`WasmtimeConfig::fit`].
+    pub ops: OpWeights,
+}
+
+/// Most native stack one unit of the host's stack budget can take in code Cranelift compiles
+/// for x86-64: measured at up to 15 bytes (parameters passed on the stack; 8 bytes per live
+/// value otherwise, 16 bytes for an empty frame; `tests/frame_probe.rs`).
+pub const BYTES_PER_STACK_UNIT: usize = 16;
+
+/// wasmtime refuses a `max_wasm_stack` above its (default) async stack size.
+const MAX_WASM_STACK: usize = 2 << 20;
+
+/// The wasm stack backstop for a stack budget of `units`: twice what the units can take.
+pub fn stack_backstop(units: u32) -> usize {
+    (units as usize).saturating_mul(BYTES_PER_STACK_UNIT).saturating_mul(2).clamp(64 << 10, MAX_WASM_STACK)
 }
 
 impl Default for WasmtimeConfig {
     fn default() -> Self {
+        let params = ConsensusParams::default();
         Self {
             metering: Metering::Injected,
-            memory_limit: 64 << 20,
-            max_wasm_stack: 512 << 10,
-            call_timeout: Duration::from_secs(1),
+            memory_limit: params.memory.max_tx_pages as usize * PAGE,
+            max_wasm_stack: stack_backstop(params.stack_limit),
+            table_elements: params.wasm.max_table_size,
+            call_timeout: Duration::from_secs(5),
             epoch_tick: Duration::from_millis(5),
             pooling: true,
             pool_instances: 512,
             keep_resident: 2 << 20,
             store_reuse: 16,
             instance_reuse: 64,
-            limits: WasmLimits::default(),
+            ops: params.ops,
         }
     }
 }
+
+/// Bytes in a wasm page.
+const PAGE: usize = 64 * 1024;
 
 impl WasmtimeConfig {
     /// Whether deploys run the write-tracking pass (injected metering and `instance_reuse` >
@@ -89,17 +117,94 @@ impl WasmtimeConfig {
         self.metering == Metering::Injected && self.instance_reuse > 0
     }
 
+    /// Sizes the engine's backstops to the chain's consensus parameters: the memory limiter to
+    /// the transaction memory cap, the stack limit to twice what the stack budget can take,
+    /// the pool's tables to the gate's table limit. The one path from the consensus parameters
+    /// to this backend (the CLI and the library both use it).
+    pub fn fit(&mut self, params: &ConsensusParams) -> &mut Self {
+        self.memory_limit = params.memory.max_tx_pages as usize * PAGE;
+        self.max_wasm_stack = stack_backstop(params.stack_limit);
+        self.table_elements = params.wasm.max_table_size;
+        self.ops = params.ops;
+        self
+    }
+
+    /// [`WasmtimeConfig::fit`] to the largest needs of every parameter set of a chain (genesis
+    /// and each scheduled upgrade).
+    pub fn fit_chain(&mut self, exec: &vmhost::ExecConfig) -> &mut Self {
+        let (mut memory, mut stack, mut tables) = (0usize, 0usize, 0u64);
+        for params in exec.param_sets() {
+            self.fit(params);
+            memory = memory.max(self.memory_limit);
+            stack = stack.max(self.max_wasm_stack);
+            tables = tables.max(self.table_elements);
+        }
+        self.memory_limit = memory;
+        self.max_wasm_stack = stack;
+        self.table_elements = tables;
+        self
+    }
+
+    /// Whether the backstops lie beyond every limit the host enforces under `params` (what
+    /// [`vmhost::Vm::check_params`] reports).
+    pub fn check(&self, params: &ConsensusParams) -> Result<(), String> {
+        let memory = params.memory.max_tx_pages as usize * PAGE;
+        if self.memory_limit < memory {
+            return Err(format!(
+                "memory backstop {} bytes is below the transaction memory cap {memory} (consensus.memory.max_tx_pages)",
+                self.memory_limit
+            ));
+        }
+        let stack = (params.stack_limit as usize).saturating_mul(BYTES_PER_STACK_UNIT);
+        if self.max_wasm_stack < stack {
+            return Err(format!(
+                "wasm stack backstop {} bytes is below the {stack} bytes the stack budget can take (consensus.stack_limit = {})",
+                self.max_wasm_stack, params.stack_limit
+            ));
+        }
+        if self.metering == Metering::EngineFuel {
+            // wasmtime's operator costs are u8: a weight above 255 cannot be charged as fuel.
+            let o = &params.ops;
+            for (name, w) in [
+                ("ops.default", o.default),
+                ("ops.call", o.call),
+                ("ops.division", o.division),
+                ("ops.memory_grow", o.memory_grow),
+                ("ops.memory_page", o.memory_page),
+                ("ops.bulk_per_byte", o.bulk_per_byte),
+                ("ops.table_per_element", o.table_per_element),
+            ] {
+                if w > u64::from(u8::MAX) {
+                    return Err(format!("engine fuel cannot charge {name} = {w} (wasmtime's operator costs are at most 255); use injected metering"));
+                }
+            }
+            if o.function_entry != 1 || o.default != 1 {
+                return Err("engine fuel charges 1 per function entry and per plain operator (ops.function_entry and ops.default must be 1); use injected metering".into());
+            }
+            if self.ops != *o {
+                return Err("this engine was built for other operator weights (WasmtimeConfig::fit)".into());
+            }
+        }
+        if self.table_elements < params.wasm.max_table_size {
+            return Err(format!(
+                "the pool holds tables of {} elements, below consensus.wasm.max_table_size = {}",
+                self.table_elements, params.wasm.max_table_size
+            ));
+        }
+        Ok(())
+    }
+
     /// Sets the metering mode.
     pub fn metering(&mut self, m: Metering) -> &mut Self {
         self.metering = m;
         self
     }
-    /// Sets the memory cap in bytes.
+    /// Sets the memory backstop in bytes.
     pub fn memory_limit(&mut self, bytes: usize) -> &mut Self {
         self.memory_limit = bytes;
         self
     }
-    /// Sets the per-call wall-clock budget.
+    /// Sets the per-call wall-clock safety net.
     pub fn call_timeout(&mut self, t: Duration) -> &mut Self {
         self.call_timeout = t;
         self
@@ -131,9 +236,9 @@ impl WasmtimeConfig {
     }
 }
 
-/// The per-operator weights of the ABI schedule as wasmtime `OperatorCost` (engine-fuel mode).
-pub fn operator_cost() -> wasmtime::OperatorCost {
-    use vmhost_abi::gas::op;
+/// The per-operator weights `o` as wasmtime `OperatorCost` (engine-fuel mode). Weights above
+/// 255 do not fit (the engine refuses such a chain: [`WasmtimeConfig::check`]).
+pub fn operator_cost(o: &OpWeights) -> wasmtime::OperatorCost {
     let mut c = wasmtime::OperatorCost::new();
     // Operators not named below already cost 1 (= op::DEFAULT) in wasmtime's table; the free
     // control operators are 0 there too. Set every named class explicitly anyway.
@@ -146,23 +251,23 @@ pub fn operator_cost() -> wasmtime::OperatorCost {
     c.Return = 0;
     c.Else = 0;
     c.End = 0;
-    c.Call = w(op::CALL);
-    c.CallIndirect = w(op::CALL);
-    c.I32DivS = w(op::DIVISION);
-    c.I32DivU = w(op::DIVISION);
-    c.I32RemS = w(op::DIVISION);
-    c.I32RemU = w(op::DIVISION);
-    c.I64DivS = w(op::DIVISION);
-    c.I64DivU = w(op::DIVISION);
-    c.I64RemS = w(op::DIVISION);
-    c.I64RemU = w(op::DIVISION);
-    c.MemoryGrow = w(op::MEMORY_GROW);
-    c.variable.memory_grow_per_page = w(op::MEMORY_GROW_PER_PAGE);
-    c.variable.memory_copy_per_byte = w(op::BULK_PER_BYTE);
-    c.variable.memory_fill_per_byte = w(op::BULK_PER_BYTE);
-    c.variable.memory_init_per_byte = w(op::BULK_PER_BYTE);
-    c.variable.table_copy_per_element = w(op::TABLE_PER_ELEMENT);
-    c.variable.table_init_per_element = w(op::TABLE_PER_ELEMENT);
+    c.Call = w(o.call);
+    c.CallIndirect = w(o.call);
+    c.I32DivS = w(o.division);
+    c.I32DivU = w(o.division);
+    c.I32RemS = w(o.division);
+    c.I32RemU = w(o.division);
+    c.I64DivS = w(o.division);
+    c.I64DivU = w(o.division);
+    c.I64RemS = w(o.division);
+    c.I64RemU = w(o.division);
+    c.MemoryGrow = w(o.memory_grow);
+    c.variable.memory_grow_per_page = w(o.memory_page);
+    c.variable.memory_copy_per_byte = w(o.bulk_per_byte);
+    c.variable.memory_fill_per_byte = w(o.bulk_per_byte);
+    c.variable.memory_init_per_byte = w(o.bulk_per_byte);
+    c.variable.table_copy_per_element = w(o.table_per_element);
+    c.variable.table_init_per_element = w(o.table_per_element);
     c
 }
 
@@ -183,7 +288,7 @@ pub fn engine_config(cfg: &WasmtimeConfig) -> Config {
     c.cranelift_opt_level(OptLevel::Speed);
     c.consume_fuel(cfg.metering == Metering::EngineFuel);
     if cfg.metering == Metering::EngineFuel {
-        c.operator_cost(operator_cost());
+        c.operator_cost(operator_cost(&cfg.ops));
     }
     c.epoch_interruption(true);
     // Determinism enforcement:
@@ -220,7 +325,7 @@ pub fn engine_config(cfg: &WasmtimeConfig) -> Config {
             .max_memories_per_module(1)
             .max_tables_per_module(1)
             .max_memory_size(cfg.memory_limit)
-            .table_elements(cfg.limits.max_table_size.min(1 << 20) as usize)
+            .table_elements(cfg.table_elements.min(1 << 20) as usize)
             .linear_memory_keep_resident(keep_resident(cfg))
             .table_keep_resident(64 << 10)
             .pagemap_scan(Enabled::Auto);

@@ -6,7 +6,9 @@ use std::ptr::NonNull;
 
 use vmhost::{GuestMemory, Host, HostTrap, SliceMemory};
 use vmhost_abi::{ValType, HOST_FUNCTIONS, IMPORT_MODULE};
-use wasmtime::{Caller, Engine, FuncType, Global, Linker, Memory, Val, ValRaw};
+use wasmtime::{Caller, Engine, FuncType, Linker, Memory, Val, ValRaw};
+
+use crate::Counters;
 
 /// Per-call store data.
 pub(crate) struct StoreData {
@@ -14,8 +16,8 @@ pub(crate) struct StoreData {
     pub host: Option<NonNull<dyn Host>>,
     /// The instance's exported memory.
     pub memory: Option<Memory>,
-    /// The injected gas global (injected metering), or `None` (engine fuel).
-    pub gas: Option<Global>,
+    /// The instance's counters (gas, stack units, memory pages) for the current call.
+    pub counters: Option<Counters>,
     /// Memory growth limiter.
     pub limiter: crate::MemoryLimiter,
     /// The range of guest memory host functions wrote during the call, `[lo, hi)`
@@ -25,11 +27,11 @@ pub(crate) struct StoreData {
 
 impl StoreData {
     /// Forgets the call that just ended: the host pointer (so the store may move between
-    /// threads), the instance's memory and gas global.
+    /// threads), the instance's memory and counters.
     pub(crate) fn end_call(&mut self) {
         self.host = None;
         self.memory = None;
-        self.gas = None;
+        self.counters = None;
     }
 }
 
@@ -40,6 +42,8 @@ pub(crate) const NOTHING_WRITTEN: (u32, u32) = (u32::MAX, 0);
 struct TrackedMemory<'a> {
     mem: &'a mut [u8],
     written: &'a mut (u32, u32),
+    /// The guest's stack units left (read for the call host functions only).
+    stack_left: Option<u32>,
 }
 
 impl TrackedMemory<'_> {
@@ -69,6 +73,10 @@ impl GuestMemory for TrackedMemory<'_> {
         }
         Ok(())
     }
+
+    fn stack_left(&self) -> Option<u32> {
+        self.stack_left
+    }
 }
 
 fn wasm_type(t: ValType) -> wasmtime::ValType {
@@ -79,17 +87,23 @@ fn wasm_type(t: ValType) -> wasmtime::ValType {
 }
 
 fn read_gas(caller: &mut Caller<'_, StoreData>) -> wasmtime::Result<u64> {
-    match caller.data().gas {
+    match caller.data().counters.and_then(|c| c.gas) {
         Some(g) => Ok(g.get(&mut *caller).i64().unwrap_or(0).max(0) as u64),
         None => caller.get_fuel(),
     }
 }
 
 fn write_gas(caller: &mut Caller<'_, StoreData>, gas: u64) -> wasmtime::Result<()> {
-    match caller.data().gas {
+    match caller.data().counters.and_then(|c| c.gas) {
         Some(g) => g.set(&mut *caller, Val::I64(gas as i64)),
         None => caller.set_fuel(gas),
     }
+}
+
+/// The guest's stack units left.
+fn read_stack(caller: &mut Caller<'_, StoreData>) -> Option<u32> {
+    let g = caller.data().counters?.stack;
+    g.get(&mut *caller).i32().and_then(|v| u32::try_from(v).ok())
 }
 
 /// Builds the linker with every host function of ABI v1.
@@ -113,11 +127,12 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreData>> {
                 };
             }
             let mut gas = read_gas(&mut caller)?;
+            let stack_left = if f.is_call() { read_stack(&mut caller) } else { None };
             let (Some(memory), Some(host)) = (caller.data().memory, caller.data().host) else {
                 return Err(wasmtime::Error::new(HostTrap::new(vmhost_abi::ErrorCode::OtherTrap)));
             };
             let (mem, data) = memory.data_and_store_mut(&mut caller);
-            let mut mem = TrackedMemory { mem, written: &mut data.host_writes };
+            let mut mem = TrackedMemory { mem, written: &mut data.host_writes, stack_left };
             // SAFETY: `host` points at the `&mut dyn Host` passed to `Module::call`, which
             // outlives the call and is not otherwise used while the guest runs.
             let host = unsafe { &mut *host.as_ptr() };

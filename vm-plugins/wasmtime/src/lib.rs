@@ -1,9 +1,9 @@
 //! # vmhost-wasmtime — the primary VM backend (wasmtime / Cranelift, AOT)
 //!
 //! Implements [`vmhost::Vm`] on wasmtime 48 with the deterministic configuration of seed §3.2
-//! ([`config::engine_config`]), the shared deploy gate and metering pass of
-//! [`vmhost::wasm`], the pooling instance allocator, one pre-linked [`wasmtime::InstancePre`]
-//! per module, and every ABI v1 host function wired from the ABI table (module `imports`).
+//! ([`config::engine_config`]), the pooling instance allocator, one pre-linked
+//! [`wasmtime::InstancePre`] per module, and every ABI v1 host function wired from the ABI table
+//! (module `imports`).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -18,28 +18,33 @@
 //! ```
 //!
 //! Concepts:
-//! - **Prepare** (deploy): gate → metering injection → write tracking (when instance reuse is
-//!   on) → Cranelift → `Module::serialize`. The artifact is framed with a magic and a BLAKE3
-//!   checksum, so a corrupt artifact is detected before wasmtime sees it; a foreign one (other
-//!   engine version/config) fails wasmtime's own check. Both make the host recompile from
-//!   source.
-//! - **Call**: an instance over the pooling allocator, gas budget into the injected global (or
-//!   engine fuel), epoch deadline, run the `() -> ()` entry point, map any trap to an ABI
-//!   [`vmhost_abi::ErrorCode`]. A top-level call of a write-tracked module runs on a *warm*
-//!   instance, kept from an earlier call and reset in place to its just-instantiated state
-//!   ([`WasmtimeConfig::instance_reuse`]; see the `warm` module). Every other call gets a fresh
-//!   instance (`InstancePre::instantiate`) in a `Store` reused by up to
-//!   [`WasmtimeConfig::store_reuse`] top-level calls that complete. Nested calls and calls that
-//!   trap never leave anything behind for a later call.
-//! - **Limits**: linear memory cap (a growth past it traps with `MemoryLimit`), wasm stack
-//!   limit (`StackOverflow`), wall-clock timeout through epoch interruption driven by a ticker
-//!   thread the backend owns (`Timeout`).
+//! - **What is the host's, what is wasmtime's.** The host runs the deploy gate, the limits pass
+//!   (deterministic stack height, memory cap), metering and write tracking
+//!   ([`vmhost::wasm::prepare_module`]); this crate receives the prepared module and only
+//!   compiles, instantiates and runs it, and maps wasmtime's traps to ABI codes.
+//! - **Compile** (deploy): Cranelift → `Module::serialize`, after one trial instantiation. The
+//!   artifact is framed with a magic and a BLAKE3 checksum, so a corrupt artifact is detected
+//!   before wasmtime sees it; a foreign one (other engine version/config) fails wasmtime's own
+//!   check. Both make the host recompile from source.
+//! - **Call**: an instance over the pooling allocator; the call's gas, stack units and memory
+//!   pages into the module's counters (or gas as engine fuel); epoch deadline; run the `() -> ()`
+//!   entry point; map the trap to an ABI [`vmhost_abi::ErrorCode`]. A top-level call of a
+//!   write-tracked module runs on a *warm* instance, kept from an earlier call and reset in
+//!   place to its just-instantiated state ([`WasmtimeConfig::instance_reuse`]; see the `warm`
+//!   module). Every other call gets a fresh instance (`InstancePre::instantiate`) in a `Store`
+//!   reused by up to [`WasmtimeConfig::store_reuse`] top-level calls that complete. Nested
+//!   calls and calls that trap never leave anything behind for a later call.
+//! - **Limits**: `StackOverflow` and `MemoryLimit` come from the host's limits pass, so they hit
+//!   at the same point on every engine. wasmtime's own stack limit
+//!   ([`WasmtimeConfig::max_wasm_stack`]) and memory limiter are backstops sized beyond them
+//!   ([`WasmtimeConfig::fit`]); reaching one is a [`VmError::Backstop`], never a receipt. The
+//!   wall-clock timeout (epoch interruption, driven by a ticker thread the backend owns) is a
+//!   safety net: reaching it is [`VmError::Timeout`], an infrastructure failure.
 
 pub mod config;
 mod imports;
 mod warm;
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::ptr::NonNull;
@@ -47,8 +52,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use vmhost::wasm::{self, GAS_GLOBAL_EXPORT};
-use vmhost::{CallOutcome, Host, HostTrap, Module, PrepareError, Vm, VmError};
+use vmhost::wasm::{MeteringMode, WasmPipeline, GAS_GLOBAL_EXPORT, MEMORY_LIMIT_EXPORT, STACK_EXPORT};
+use vmhost::{CallOutcome, CallParams, CodeFormat, ConsensusParams, Host, HostTrap, Module, PrepareError, Vm, VmError};
 use vmhost_abi::ErrorCode;
 use wasmtime::{Engine, Extern, Global, Instance, InstancePre, Memory, ModuleExport, Store, Trap, Val, ValRaw};
 
@@ -57,7 +62,7 @@ use imports::{StoreData, NOTHING_WRITTEN};
 pub use warm::{ReuseStats, MAX_RESET_BYTES};
 
 /// Artifact framing: magic, then BLAKE3 of the payload, then the serialized module.
-const ARTIFACT_MAGIC: &[u8; 8] = b"VMHWT\x01\x00\x00";
+const ARTIFACT_MAGIC: &[u8; 8] = b"VMHWT\x02\x00\x00";
 
 /// Errors building the backend.
 #[derive(Debug, thiserror::Error)]
@@ -68,13 +73,12 @@ pub enum Error {
     Setup(String),
 }
 
-/// Memory growth past the cap traps (code `MemoryLimit`) instead of returning -1, so the
-/// receipt says why.
+/// The engine's memory backstop was reached (the limits pass caps memory first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("linear memory limit exceeded")]
+#[error("linear memory backstop exceeded")]
 pub struct MemoryLimitExceeded;
 
-/// The resource limiter of every store.
+/// The resource limiter of every store: a backstop beyond the host's memory cap.
 pub(crate) struct MemoryLimiter {
     limit: usize,
 }
@@ -131,32 +135,6 @@ unsafe impl Send for Recycled {}
 /// Idle stores kept for reuse, at most (a few per executing thread is plenty).
 const MAX_IDLE_STORES: usize = 16;
 
-thread_local! {
-    /// wasmtime calls in progress on this thread; a cross-contract call nests one.
-    static DEPTH: Cell<u32> = const { Cell::new(0) };
-}
-
-/// Counts a call in progress on this thread for as long as it lives.
-struct DepthGuard;
-
-impl DepthGuard {
-    /// Enters a call; `true` if it is the thread's top-level one.
-    fn enter() -> (Self, bool) {
-        let top = DEPTH.with(|d| {
-            let n = d.get();
-            d.set(n + 1);
-            n == 0
-        });
-        (DepthGuard, top)
-    }
-}
-
-impl Drop for DepthGuard {
-    fn drop(&mut self) {
-        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
-    }
-}
-
 /// State shared by the backend and every module it loaded.
 struct Shared {
     engine: Engine,
@@ -180,7 +158,7 @@ impl Shared {
         let data = StoreData {
             host: None,
             memory: None,
-            gas: None,
+            counters: None,
             limiter: MemoryLimiter { limit: self.cfg.memory_limit },
             host_writes: NOTHING_WRITTEN,
         };
@@ -240,10 +218,8 @@ impl WasmtimeVm {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
         let mut t = blake3::Hasher::new();
-        t.update(b"vmhost-wasmtime/1");
+        t.update(b"vmhost-wasmtime/2");
         t.update(&h.finish().to_le_bytes());
-        t.update(&vmhost_abi::ABI_VERSION.to_le_bytes());
-        t.update(&vmhost_abi::gas::METERING_VERSION.to_le_bytes());
         t.update(&[cfg.metering as u8]);
         t.update(&[u8::from(cfg.tracks_writes())]);
         let tag = *t.finalize().as_bytes();
@@ -261,6 +237,12 @@ impl WasmtimeVm {
             _ticker: ticker,
         };
         Ok(Self { shared: Arc::new(shared), tag })
+    }
+
+    /// A backend sized for `params` ([`WasmtimeConfig::fit`] on `cfg`).
+    pub fn for_params(mut cfg: WasmtimeConfig, params: &ConsensusParams) -> Result<Self, Error> {
+        cfg.fit(params);
+        Self::new(cfg)
     }
 
     /// The wasmtime engine (benchmarks compare against it directly).
@@ -340,23 +322,24 @@ impl Vm for WasmtimeVm {
         self.tag
     }
 
-    fn prepare(&self, code: &[u8]) -> Result<Vec<u8>, PrepareError> {
-        let reject = |e: wasm::DeployError| PrepareError::Rejected { code: e.code(), message: e.to_string() };
-        let bytes = match self.shared.cfg.metering {
-            Metering::Injected => {
-                let metered = wasm::prepare(code, &self.shared.cfg.limits).map_err(reject)?.1;
-                if self.shared.cfg.tracks_writes() {
-                    warm::add_tracking(metered)
-                } else {
-                    metered
-                }
-            }
-            Metering::EngineFuel => {
-                wasm::validate(code, &self.shared.cfg.limits).map_err(reject)?;
-                code.to_vec()
-            }
+    fn code_format(&self) -> CodeFormat {
+        let metering = match self.shared.cfg.metering {
+            Metering::Injected => MeteringMode::Injected,
+            Metering::EngineFuel => MeteringMode::Engine,
         };
-        let module = wasmtime::Module::new(&self.shared.engine, &bytes)
+        CodeFormat::Wasm(WasmPipeline { metering, track_writes: self.shared.cfg.tracks_writes() })
+    }
+
+    fn check_params(&self, params: &ConsensusParams) -> Result<(), String> {
+        self.shared.cfg.check(params)
+    }
+
+    fn native_stack_per_call(&self) -> usize {
+        self.shared.cfg.max_wasm_stack
+    }
+
+    fn compile(&self, code: &[u8]) -> Result<Vec<u8>, PrepareError> {
+        let module = wasmtime::Module::new(&self.shared.engine, code)
             .map_err(|e| PrepareError::Rejected { code: ErrorCode::CompileFailed, message: format!("{e:#}") })?;
         self.trial_instantiate(&module)?;
         let serialized = module.serialize().map_err(|e| PrepareError::Internal(format!("{e:#}")))?;
@@ -382,10 +365,14 @@ impl Vm for WasmtimeVm {
         }
         let memory =
             module.get_export_index("memory").ok_or_else(|| VmError::BadArtifact("module exports no memory".into()))?;
-        let gas = module.get_export_index(GAS_GLOBAL_EXPORT);
-        if self.shared.cfg.metering == Metering::Injected && gas.is_none() {
-            return Err(VmError::BadArtifact("metered artifact lacks the gas global".into()));
-        }
+        let export = |name: &str| {
+            module.get_export_index(name).ok_or_else(|| VmError::BadArtifact(format!("prepared module lacks {name}")))
+        };
+        let gas = match self.shared.cfg.metering {
+            Metering::Injected => Some(export(GAS_GLOBAL_EXPORT)?),
+            Metering::EngineFuel => None,
+        };
+        let counters = CounterExports { gas, stack: export(STACK_EXPORT)?, memory: export(MEMORY_LIMIT_EXPORT)? };
         let tracking = if self.shared.cfg.tracks_writes() { warm::Tracking::find(&module) } else { None };
         let id = self.shared.next_module.fetch_add(1, Ordering::Relaxed);
         Ok(Arc::new(WasmtimeModule {
@@ -393,12 +380,33 @@ impl Vm for WasmtimeVm {
             pre,
             entries,
             memory,
-            gas,
+            counters,
             id,
             tracking,
             pristine: std::sync::OnceLock::new(),
         }))
     }
+}
+
+/// Where the host's counters are exported.
+struct CounterExports {
+    /// The injected gas global (`None` with engine fuel).
+    gas: Option<ModuleExport>,
+    /// The stack units left.
+    stack: ModuleExport,
+    /// The pages the memory may reach.
+    memory: ModuleExport,
+}
+
+/// An instance's counters.
+#[derive(Clone, Copy)]
+pub(crate) struct Counters {
+    /// Gas left (`None`: engine fuel).
+    pub gas: Option<Global>,
+    /// Stack units left.
+    pub stack: Global,
+    /// Pages the memory may reach.
+    pub memory: Global,
 }
 
 /// A loaded module: pre-linked, instantiated per call (or kept warm, when write-tracked).
@@ -407,7 +415,7 @@ struct WasmtimeModule {
     pre: InstancePre<StoreData>,
     entries: HashMap<String, ModuleExport>,
     memory: ModuleExport,
-    gas: Option<ModuleExport>,
+    counters: CounterExports,
     /// Key of this module's warm instances.
     id: u64,
     /// The write-tracking exports, when the artifact has them and reuse is on.
@@ -435,45 +443,40 @@ fn export_global(store: &mut Store<StoreData>, instance: &Instance, export: &Mod
     }
 }
 
-/// Maps a wasmtime error to an ABI trap code, or an infrastructure error.
-fn classify(err: &wasmtime::Error, gas_exhausted: bool) -> Result<ErrorCode, VmError> {
+/// Whether a counter global was set to -1 by the module before it trapped.
+fn tripped(store: &mut Store<StoreData>, g: &Global) -> bool {
+    g.get(&mut *store).i32().is_some_and(|v| v < 0)
+}
+
+/// Maps a wasmtime error to an ABI trap code, or an infrastructure error. `exhausted` tells
+/// whether the injected gas counter ran out; `stack` and `memory` whether the limits pass
+/// stopped the call.
+fn classify(err: &wasmtime::Error, exhausted: bool, stack: bool, memory: bool) -> Result<ErrorCode, VmError> {
     if let Some(t) = err.downcast_ref::<HostTrap>() {
         return Ok(t.code);
     }
     if err.downcast_ref::<MemoryLimitExceeded>().is_some() {
-        return Ok(ErrorCode::MemoryLimit);
+        return Err(VmError::Backstop("wasmtime's memory limiter".into()));
     }
     let Some(trap) = err.downcast_ref::<Trap>() else {
         return Err(VmError::Internal(format!("{err:#}")));
     };
     Ok(match trap {
         Trap::OutOfFuel => ErrorCode::OutOfGas,
-        Trap::UnreachableCodeReached if gas_exhausted => ErrorCode::OutOfGas,
+        Trap::UnreachableCodeReached if exhausted => ErrorCode::OutOfGas,
+        Trap::UnreachableCodeReached if stack => ErrorCode::StackOverflow,
+        Trap::UnreachableCodeReached if memory => ErrorCode::MemoryLimit,
         Trap::UnreachableCodeReached => ErrorCode::Unreachable,
-        Trap::StackOverflow => ErrorCode::StackOverflow,
+        // The host's stack pass stops a prepared module long before wasmtime's own limit.
+        Trap::StackOverflow => return Err(VmError::Backstop("wasmtime's stack limit".into())),
+        Trap::Interrupt => return Err(VmError::Timeout),
+        Trap::AllocationTooLarge => return Err(VmError::Backstop("wasmtime allocation limit".into())),
         Trap::MemoryOutOfBounds | Trap::HeapMisaligned => ErrorCode::MemoryOutOfBounds,
         Trap::TableOutOfBounds | Trap::IndirectCallToNull | Trap::BadSignature => ErrorCode::IndirectCallFault,
         Trap::IntegerOverflow | Trap::BadConversionToInteger => ErrorCode::IntegerOverflow,
         Trap::IntegerDivisionByZero => ErrorCode::IntegerDivisionByZero,
-        Trap::Interrupt => ErrorCode::Timeout,
-        Trap::AllocationTooLarge => ErrorCode::MemoryLimit,
         _ => ErrorCode::OtherTrap,
     })
-}
-
-impl WasmtimeModule {
-    fn gas_left(&self, store: &mut Store<StoreData>) -> (u64, bool) {
-        match store.data().gas {
-            Some(g) => {
-                let v = g.get(&mut *store).i64().unwrap_or(0);
-                (v.max(0) as u64, v < 0)
-            }
-            // Engine fuel reports exhaustion as its own trap (`OutOfFuel`). wasmtime checks fuel
-            // at function entries and loop headers, so straight-line code can finish a few
-            // operators past the budget; the receipt then shows the whole budget used.
-            None => (store.get_fuel().unwrap_or(0), false),
-        }
-    }
 }
 
 /// Why a call produced no outcome.
@@ -491,18 +494,18 @@ impl From<VmError> for Failure {
 }
 
 impl Module for WasmtimeModule {
-    fn call(&self, entry: &str, gas_limit: u64, host: &mut dyn Host) -> Result<CallOutcome, VmError> {
-        let Some(export) = self.entries.get(entry) else {
-            return Ok(CallOutcome { result: Err(ErrorCode::UnknownEntryPoint), gas_left: gas_limit });
+    fn call(&self, call: &CallParams<'_>, host: &mut dyn Host) -> Result<CallOutcome, VmError> {
+        let Some(export) = self.entries.get(call.entry) else {
+            return Ok(CallOutcome { result: Err(ErrorCode::UnknownEntryPoint), gas_left: call.gas_limit });
         };
         // SAFETY (lifetime erasure): the pointer is only dereferenced by host imports while this
         // call runs; it is cleared from the store before `call` returns, whether the store is
         // dropped or kept for another call.
         let host_ptr: NonNull<dyn Host> =
             unsafe { std::mem::transmute::<NonNull<dyn Host + '_>, NonNull<dyn Host + 'static>>(NonNull::from(host)) };
-        let (_depth, top) = DepthGuard::enter();
+        let top = call.is_top_level();
         if top && self.tracking.is_some() {
-            if let Some(outcome) = self.call_warm(export, gas_limit, host_ptr)? {
+            if let Some(outcome) = self.call_warm(export, call, host_ptr)? {
                 return Ok(outcome);
             }
         }
@@ -520,7 +523,7 @@ impl Module for WasmtimeModule {
                 }
                 None => (self.shared.new_store(Some(host_ptr))?, 0),
             };
-            let out = self.run(&mut store, export, gas_limit);
+            let out = self.run(&mut store, export, call);
             store.data_mut().end_call();
             match out {
                 Ok(outcome) => {
@@ -545,66 +548,99 @@ impl Module for WasmtimeModule {
 }
 
 impl WasmtimeModule {
-    /// One call on `store`: a fresh instance, the gas budget, the entry point.
-    fn run(&self, store: &mut Store<StoreData>, export: &ModuleExport, gas_limit: u64) -> Result<CallOutcome, Failure> {
-        let metered = self.shared.cfg.metering == Metering::Injected;
+    /// The counters of `instance`.
+    fn counters(&self, store: &mut Store<StoreData>, instance: &Instance) -> Result<Counters, VmError> {
+        let missing = || VmError::Internal("a counter global of the prepared module is missing".into());
+        let gas = match &self.counters.gas {
+            Some(e) => Some(export_global(store, instance, e).ok_or_else(missing)?),
+            None => None,
+        };
+        Ok(Counters {
+            gas,
+            stack: export_global(store, instance, &self.counters.stack).ok_or_else(missing)?,
+            memory: export_global(store, instance, &self.counters.memory).ok_or_else(missing)?,
+        })
+    }
+
+    /// One call on `store`: a fresh instance, the budgets, the entry point.
+    fn run(
+        &self,
+        store: &mut Store<StoreData>,
+        export: &ModuleExport,
+        call: &CallParams<'_>,
+    ) -> Result<CallOutcome, Failure> {
         let instance = match self.pre.instantiate(&mut *store) {
             Ok(i) => i,
             Err(e) if pool_exhausted(&e) => {
                 return Err(Failure::PoolExhausted(e));
             }
             Err(e) => {
-                let code = classify(&e, false)?;
-                return Ok(CallOutcome { result: Err(code), gas_left: gas_limit });
+                // The trial instantiation at deploy succeeded: this is the node's problem.
+                return Err(Failure::Vm(VmError::Internal(format!("instantiation failed: {e:#}"))));
             }
         };
         let Some(Extern::Memory(memory)) = instance.get_module_export(&mut *store, &self.memory) else {
             return Err(VmError::Internal("memory export vanished".into()).into());
         };
-        let gas = if metered {
-            let g = self.gas.as_ref().and_then(|e| export_global(store, &instance, e));
-            Some(g.ok_or_else(|| VmError::Internal("gas global missing".into()))?)
-        } else {
-            None
-        };
-        self.invoke(store, &instance, memory, gas, export, gas_limit)
+        let counters = self.counters(store, &instance)?;
+        self.invoke(store, &instance, memory, counters, export, call)
     }
 
-    /// Runs entry point `export` of `instance` with `gas_limit` (in the gas global `gas`, or
-    /// as engine fuel when it is `None`).
+    /// Runs entry point `export` of `instance` with the call's budgets in `counters` (gas as
+    /// engine fuel when the gas counter is `None`).
     fn invoke(
         &self,
         store: &mut Store<StoreData>,
         instance: &Instance,
         memory: Memory,
-        gas: Option<Global>,
+        counters: Counters,
         export: &ModuleExport,
-        gas_limit: u64,
+        call: &CallParams<'_>,
     ) -> Result<CallOutcome, Failure> {
         let data = store.data_mut();
         data.memory = Some(memory);
         data.host_writes = NOTHING_WRITTEN;
-        match gas {
-            Some(g) => {
-                g.set(&mut *store, Val::I64(gas_limit as i64)).map_err(|e| VmError::Internal(format!("{e:#}")))?;
-                store.data_mut().gas = Some(g);
-            }
-            None => store.set_fuel(gas_limit).map_err(|e| VmError::Internal(format!("{e:#}")))?,
+        let internal = |e: wasmtime::Error| VmError::Internal(format!("{e:#}"));
+        let as_i32 = |v: u32| Val::I32(i32::try_from(v).unwrap_or(i32::MAX));
+        counters.stack.set(&mut *store, as_i32(call.stack_left)).map_err(internal)?;
+        counters.memory.set(&mut *store, as_i32(call.memory_pages)).map_err(internal)?;
+        match counters.gas {
+            Some(g) => g.set(&mut *store, Val::I64(call.gas_limit as i64)).map_err(internal)?,
+            None => store.set_fuel(call.gas_limit).map_err(internal)?,
         }
+        store.data_mut().counters = Some(counters);
         let Some(Extern::Func(func)) = instance.get_module_export(&mut *store, export) else {
-            return Ok(CallOutcome { result: Err(ErrorCode::UnknownEntryPoint), gas_left: gas_limit });
+            return Ok(CallOutcome { result: Err(ErrorCode::UnknownEntryPoint), gas_left: call.gas_limit });
         };
         // SAFETY: `entries` holds only exports of type `() -> ()` (filtered in `load`), so an
         // empty parameter/result buffer is exactly what the callee's array-call ABI expects.
         // This skips `Func::typed`'s per-call type lookup (~0.15 µs of a ~2.3 µs call).
         let mut no_values: [ValRaw; 0] = [];
         let r = unsafe { func.call_unchecked(&mut *store, &mut no_values[..] as *mut [ValRaw]) };
-        let (gas_left, exhausted) = self.gas_left(store);
+        let (gas_left, exhausted) = gas_left(store, counters.gas);
         let result = match r {
             Ok(()) => Ok(()),
-            Err(e) => Err(classify(&e, exhausted)?),
+            Err(e) => {
+                let stack = tripped(store, &counters.stack);
+                let memory = tripped(store, &counters.memory);
+                Err(classify(&e, exhausted, stack, memory)?)
+            }
         };
         let gas_left = if result == Err(ErrorCode::OutOfGas) { 0 } else { gas_left };
         Ok(CallOutcome { result, gas_left })
+    }
+}
+
+/// Gas left after a call, and whether the injected counter ran out.
+fn gas_left(store: &mut Store<StoreData>, gas: Option<Global>) -> (u64, bool) {
+    match gas {
+        Some(g) => {
+            let v = g.get(&mut *store).i64().unwrap_or(0);
+            (v.max(0) as u64, v < 0)
+        }
+        // Engine fuel reports exhaustion as its own trap (`OutOfFuel`). wasmtime checks fuel
+        // at function entries and loop headers, so straight-line code can finish a few
+        // operators past the budget; the receipt then shows the whole budget used.
+        None => (store.get_fuel().unwrap_or(0), false),
     }
 }

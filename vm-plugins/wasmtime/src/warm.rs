@@ -26,32 +26,15 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use vmhost::wasm::{self, DATA_HI_EXPORT, DATA_LO_EXPORT, DIRTY_HI_EXPORT, DIRTY_LO_EXPORT, GLOBAL_EXPORT_PREFIX};
-use vmhost::{CallOutcome, Host, VmError};
+use vmhost::wasm::{DATA_HI_EXPORT, DATA_LO_EXPORT, DIRTY_HI_EXPORT, DIRTY_LO_EXPORT, GLOBAL_EXPORT_PREFIX};
+use vmhost::{CallOutcome, CallParams, Host, VmError};
 use wasmtime::{Extern, Global, Instance, Memory, ModuleExport, Store, Val};
 
 use crate::imports::StoreData;
-use crate::{export_global, Failure, WasmtimeModule};
+use crate::{export_global, Counters, Failure, WasmtimeModule};
 
 /// Largest dirty range reset in place; a call that dirtied more drops its instance.
 pub const MAX_RESET_BYTES: usize = 256 << 10;
-
-/// Runs the write-tracking pass over a metered module. A module the pass declines (or, which
-/// should not happen, fails on) is kept as it is and runs on a fresh instance per call:
-/// tracking never decides whether a deploy is accepted.
-pub(crate) fn add_tracking(metered: Vec<u8>) -> Vec<u8> {
-    match wasm::track_writes(&metered) {
-        Ok(Ok(tracked)) => tracked,
-        Ok(Err(why)) => {
-            tracing::debug!(?why, "module is not write-tracked; it runs on a fresh instance per call");
-            metered
-        }
-        Err(error) => {
-            tracing::warn!(%error, "write tracking failed; the module runs on a fresh instance per call");
-            metered
-        }
-    }
-}
 
 /// The tracking exports of a loaded module.
 pub(crate) struct Tracking {
@@ -93,7 +76,7 @@ pub(crate) struct Warm {
     store: Store<StoreData>,
     instance: Instance,
     memory: Memory,
-    gas: Global,
+    counters: Counters,
     dirty_lo: Global,
     dirty_hi: Global,
     globals: Vec<Global>,
@@ -204,7 +187,7 @@ impl WasmtimeModule {
     pub(crate) fn call_warm(
         &self,
         export: &ModuleExport,
-        gas_limit: u64,
+        call: &CallParams<'_>,
         host: NonNull<dyn Host>,
     ) -> Result<Option<CallOutcome>, VmError> {
         let mut warm = match self.shared.warm.take(self.id) {
@@ -221,7 +204,7 @@ impl WasmtimeModule {
                 None => return Ok(None),
             },
         };
-        let out = self.invoke(&mut warm.store, &warm.instance, warm.memory, Some(warm.gas), export, gas_limit);
+        let out = self.invoke(&mut warm.store, &warm.instance, warm.memory, warm.counters, export, call);
         warm.store.data_mut().end_call();
         let outcome = match out {
             Ok(outcome) => outcome,
@@ -245,7 +228,7 @@ impl WasmtimeModule {
         let Some(Extern::Memory(memory)) = instance.get_module_export(&mut store, &self.memory) else {
             return None;
         };
-        let gas = export_global(&mut store, &instance, self.gas.as_ref()?)?;
+        let counters = self.counters(&mut store, &instance).ok()?;
         let dirty_lo = export_global(&mut store, &instance, &tracking.dirty_lo)?;
         let dirty_hi = export_global(&mut store, &instance, &tracking.dirty_hi)?;
         let globals = tracking
@@ -265,7 +248,7 @@ impl WasmtimeModule {
             // Every instance of the module starts identical, so a racing thread sets the same.
             let _ = self.pristine.set(Pristine { memory_size, data_lo, data, globals: values });
         }
-        Some(Warm { store, instance, memory, gas, dirty_lo, dirty_hi, globals })
+        Some(Warm { store, instance, memory, counters, dirty_lo, dirty_hi, globals })
     }
 
     /// Puts a warm instance back into its pristine state after a call that completed;

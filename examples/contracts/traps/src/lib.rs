@@ -16,7 +16,7 @@
 //! | `recurse`              | unbounded (non-tail) recursion                        | 304 StackOverflow |
 //! | `unreachable`          | the `unreachable` instruction                         | 305 Unreachable |
 //! | `grow_memory`          | `memory.grow` by 16384 pages until it fails, then reverts `"memory limit"` | 500 Reverted `"memory limit"` (or 307 MemoryLimit / 300 OutOfGas if the host traps first) |
-//! | `host_error`           | `sstore` of a 1 MiB value                             | 403 ValueTooLarge |
+//! | `host_error`           | `sstore` of a 1 MiB value (a length the memory does not hold: the host checks it first) | 403 ValueTooLarge |
 //! | `value_just_too_large` | `sstore` of `MAX_VALUE_LEN + 1` = 16385 bytes         | 403 ValueTooLarge |
 //! | `event_too_large`      | `emit_event` with `MAX_EVENT_DATA + 1` = 8193 bytes   | 409 EventTooLarge |
 //! | `transfer_too_much`    | `transfer` of own balance + 1 to the caller           | 400 InsufficientBalance |
@@ -39,14 +39,18 @@ use vmhost_guest::{
     transfer,
 };
 
-/// 1 MiB of zeros for the oversized values. A zero-initialised `static mut` lands in `.bss`:
-/// it enlarges the initial memory by 16 pages but adds nothing to the module's size.
-static mut BIG: [u8; 1 << 20] = [0; 1 << 20];
+/// Size of the buffer of zeros for the just-too-large values.
+const BIG_LEN: usize = 32 * 1024;
 
-/// The big buffer's first `len` bytes (`len` <= 1 MiB).
+/// 32 KiB of zeros for the just-too-large values. A zero-initialised `static mut` lands in
+/// `.bss`: it enlarges the initial memory but adds nothing to the module's size. (Initial
+/// memory is paid per page when a call instantiates the module, and capped by the gate.)
+static mut BIG: [u8; BIG_LEN] = [0; BIG_LEN];
+
+/// The big buffer's first `len` bytes (`len` <= 32 KiB).
 fn big(len: usize) -> &'static [u8] {
-    let len = core::cmp::min(len, 1 << 20);
-    // SAFETY: in bounds (len <= 1 MiB), and nothing ever writes BIG, so this shared view
+    let len = core::cmp::min(len, BIG_LEN);
+    // SAFETY: in bounds (len <= BIG_LEN), and nothing ever writes BIG, so this shared view
     // never aliases a mutable one.
     unsafe { core::slice::from_raw_parts(core::ptr::addr_of!(BIG).cast::<u8>(), len) }
 }
@@ -63,7 +67,7 @@ pub extern "C" fn loop_forever() {
     loop {}
 }
 
-/// Loads 8 bytes from an address far beyond the (17-page) linear memory.
+/// Loads 8 bytes from an address far beyond the (few-page) linear memory.
 #[no_mangle]
 pub extern "C" fn oob() {
     let addr = black_box(0xFFFF_FFF0usize) as *const u64;
@@ -133,12 +137,14 @@ pub extern "C" fn grow_memory() {
     }
 }
 
-/// `sstore` of a 1 MiB value (limit: 16 KiB): the host refuses with ValueTooLarge.
-/// Note: `sstore` costs 5000 + 10 per byte, about 10.5 M gas here if the host charges before
-/// it checks the length.
+/// `sstore` of a 1 MiB value (limit: 16 KiB): the host refuses with ValueTooLarge. The length
+/// is checked before any byte is read, so the memory need not hold the value. (`sstore` costs
+/// 5000 + 10 per byte: about 10.5 M gas here if the host charged before it checked the length.)
 #[no_mangle]
 pub extern "C" fn host_error() {
-    sstore(&[7u8; 32], big(1 << 20));
+    let key = [7u8; 32];
+    // SAFETY: the host rejects the length before it reads anything at the value pointer.
+    unsafe { sys::sstore(key.as_ptr(), core::ptr::null(), 1 << 20) };
 }
 
 /// `sstore` of one byte more than the limit.
