@@ -27,6 +27,13 @@ pub fn example_wat(name: &str) -> Vec<u8> {
     wat::parse_file(&path).unwrap_or_else(|e| panic!("example {}: {e}", path.display()))
 }
 
+/// A contract of the hostile corpus (`tests/corpus/<name>.wat`), compiled to wasm: the
+/// contracts every backend must survive and stop at the host's limits.
+pub fn corpus(name: &str) -> Vec<u8> {
+    let path = repo_root().join("tests/corpus").join(format!("{name}.wat"));
+    wat::parse_file(&path).unwrap_or_else(|e| panic!("corpus contract {}: {e}", path.display()))
+}
+
 /// A registry with the native plugin and a wasmtime backend.
 pub fn registry(cfg: WasmtimeConfig) -> VmRegistry {
     registry_with(Arc::new(WasmtimeVm::new(cfg).expect("wasmtime")))

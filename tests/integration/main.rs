@@ -2,9 +2,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod abi_doc;
+mod access_lists;
+mod consensus_params;
 mod contracts_build;
 mod host_state;
+mod hostile;
 mod mock_calls;
+mod pricing;
 mod services;
 mod wasm_cache;
 mod wasm_calls;

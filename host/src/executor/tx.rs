@@ -360,4 +360,24 @@ mod tests {
         assert_eq!(tx_hash(&big), big.hash());
         assert_eq!(tx_hash(&t), t.hash(), "the buffer is reset between uses");
     }
+
+    #[test]
+    fn a_sender_at_the_last_nonce_is_refused_at_ingress() {
+        use vmhost_abi::{Address, ReceiptStatus};
+        let store = std::sync::Arc::new(crate::state::MemStore::new());
+        let mut chain =
+            super::super::Chain::open(store, crate::VmRegistry::new(), crate::ExecConfig::default()).expect("open");
+        let (a, b) = (Address::from_index(1), Address::from_index(2));
+        chain.genesis(&[(a, 1 << 40)]).expect("genesis");
+        // Genesis sets nonces to 0; put the account at the last nonce in the wave cache.
+        let last = AccountRecord { balance: 1 << 40, nonce: u64::MAX };
+        chain.cache.apply([(keys::account(&a), Some(crate::state::StateBytes::from(&accounts::encode(&last)[..])))]);
+        let t = crate::testing::tx(
+            a,
+            u64::MAX,
+            TxKind::ContractCall { contract: b, entry: "e".into(), input: vec![], value: 0 },
+        );
+        let receipts = chain.execute_txs(&crate::testing::block(1), &[Ok(t)]).expect("no infrastructure failure");
+        assert_eq!((receipts[0].status, receipts[0].code), (ReceiptStatus::Invalid, ErrorCode::BadNonce));
+    }
 }

@@ -115,6 +115,20 @@ fn multisig_spend_one_of_n_sender_alone_meets_threshold() {
 }
 
 #[test]
+fn multisig_spend_with_more_approvals_than_a_multisig_may_have_signers_fails_before_any_work() {
+    let (a, b, to) = (addr(1), addr(2), addr(9));
+    let mut h = Harness::new(&[a, b]);
+    let ms = funded_multisig(&mut h, &[a, b], 2);
+    let max = NativeParams::default().max_signers as usize;
+    // Repeating a real signer beyond the cap: bounded before the record is even read.
+    let r = h.exec(2, a, NativeTx::MultisigSpend { multisig: ms, to, amount: 10, approvals: vec![b; max + 1] });
+    expect_fail(&r, ErrorCode::BadMultisigConfig, NATIVE_SYSTEM_GAS);
+    // At the cap it is fine (duplicates count once).
+    let r = h.exec(3, a, NativeTx::MultisigSpend { multisig: ms, to, amount: 10, approvals: vec![b; max] });
+    expect_ok(&r, NATIVE_SYSTEM_GAS);
+}
+
+#[test]
 fn multisig_spend_unknown_multisig_fails_unknown_multisig() {
     let (a, b, to) = (addr(1), addr(2), addr(9));
     let mut h = Harness::new(&[a]);
