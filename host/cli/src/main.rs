@@ -1,6 +1,7 @@
 //! `vmhost`: run a demo chain, deploy and call contracts, inspect state, benchmark backends.
 
 mod bench;
+mod calibrate;
 mod chain;
 mod demo;
 mod inspect;
@@ -85,6 +86,10 @@ enum Cmd {
         /// Transactions per wave.
         #[arg(long, default_value_t = 2_000)]
         txs: u64,
+        /// Instead: gas per second of every operator and host-function mix, and how long the
+        /// largest transaction can run against the node's timeout.
+        #[arg(long)]
+        calibrate: bool,
     },
 }
 
@@ -102,7 +107,8 @@ fn main() -> Result<()> {
             chain::call_cmd(&cfg, &contract, &entry, &input, sender, gas)
         }
         Cmd::Inspect { what } => inspect::run(&cfg, what),
-        Cmd::Bench { txs } => bench::run(&cfg, txs),
+        Cmd::Bench { calibrate: true, .. } => calibrate::run(&cfg),
+        Cmd::Bench { txs, .. } => bench::run(&cfg, txs),
         Cmd::AbiDoc => {
             print!("{}", vmhost::docs::abi_reference());
             Ok(())
