@@ -116,47 +116,47 @@ macro_rules! host_fns {
 }
 
 host_fns! {
-    InputLen = 0, "input_len", [] -> [I32], gas(2, 0, "-"), Any,
+    InputLen = 0, "input_len", [] -> [I32], gas(25, 0, "-"), Any,
         "Length in bytes of the current call's input.";
-    InputRead = 1, "input_read", [I32, I32, I32] -> [], gas(3, 1, "bytes copied"), Any,
+    InputRead = 1, "input_read", [I32, I32, I32] -> [], gas(25, 1, "bytes copied"), Any,
         "input_read(dst, offset, len): copy input[offset..offset+len] to dst. Errors: InvalidArgument if the range exceeds the input, GuestMemoryOutOfBounds.";
-    SetReturn = 2, "set_return", [I32, I32] -> [], gas(3, 1, "bytes"), Any,
+    SetReturn = 2, "set_return", [I32, I32] -> [], gas(25, 1, "bytes"), Any,
         "set_return(ptr, len): set the call's return data (replaces earlier data). Errors: ReturnDataTooLarge, GuestMemoryOutOfBounds.";
-    Revert = 3, "revert", [I32, I32] -> [], gas(3, 1, "bytes"), Any,
+    Revert = 3, "revert", [I32, I32] -> [], gas(25, 1, "bytes"), Any,
         "revert(ptr, len): stop, discard this call's state changes and events, and return the bytes as the revert reason (code Reverted). Never returns.";
-    ReturnDataLen = 4, "return_data_len", [] -> [I32], gas(2, 0, "-"), Any,
+    ReturnDataLen = 4, "return_data_len", [] -> [I32], gas(25, 0, "-"), Any,
         "Length of the return (or revert) data of the last cross call made by this frame; 0 before any.";
-    ReturnDataRead = 5, "return_data_read", [I32, I32, I32] -> [], gas(3, 1, "bytes copied"), Any,
+    ReturnDataRead = 5, "return_data_read", [I32, I32, I32] -> [], gas(25, 1, "bytes copied"), Any,
         "return_data_read(dst, offset, len): copy part of the last cross call's return data. Errors: InvalidArgument, GuestMemoryOutOfBounds.";
-    Sload = 6, "sload", [I32, I32, I32] -> [I32], gas(200, 3, "value bytes"), Any,
+    Sload = 6, "sload", [I32, I32, I32] -> [I32], gas(800, 3, "value bytes"), Any,
         "sload(key_ptr, out_ptr, out_cap) -> len: read this contract's slot (32-byte key); copies min(len, out_cap) bytes and returns the full length, or -1 if the slot is empty. Errors: AccessListViolation, GuestMemoryOutOfBounds.";
     Sstore = 7, "sstore", [I32, I32, I32] -> [], gas(5000, 10, "value bytes"), NotInStatic,
         "sstore(key_ptr, val_ptr, val_len): write this contract's slot; +NEW_SLOT_SURCHARGE if the slot was empty. An empty value is stored as empty (use sdelete to remove). Errors: ValueTooLarge, StaticCallViolation, AccessListViolation, GuestMemoryOutOfBounds.";
     Sdelete = 8, "sdelete", [I32] -> [], gas(2500, 0, "-"), NotInStatic,
         "sdelete(key_ptr): delete this contract's slot (no refund in v1). Errors: StaticCallViolation, AccessListViolation, GuestMemoryOutOfBounds.";
-    Balance = 9, "balance", [I32, I32] -> [], gas(200, 0, "-"), Any,
+    Balance = 9, "balance", [I32, I32] -> [], gas(800, 0, "-"), Any,
         "balance(addr_ptr, out_ptr): write the account's balance as 16-byte LE u128. Errors: AccessListViolation, GuestMemoryOutOfBounds.";
     Transfer = 10, "transfer", [I32, I32] -> [], gas(9000, 0, "-"), NotInStatic,
         "transfer(to_ptr, amount_ptr): move amount (16-byte LE u128) from this contract's own balance to `to`. Errors: InsufficientBalance, BalanceOverflow, StaticCallViolation, AccessListViolation.";
-    Caller = 11, "caller", [I32] -> [], gas(2, 0, "-"), Any,
+    Caller = 11, "caller", [I32] -> [], gas(25, 0, "-"), Any,
         "caller(out_ptr): the 32-byte address that invoked this call.";
-    Origin = 12, "origin", [I32] -> [], gas(2, 0, "-"), Any,
+    Origin = 12, "origin", [I32] -> [], gas(25, 0, "-"), Any,
         "origin(out_ptr): the 32-byte address that signed the transaction.";
-    SelfAddress = 13, "self_address", [I32] -> [], gas(2, 0, "-"), Any,
+    SelfAddress = 13, "self_address", [I32] -> [], gas(25, 0, "-"), Any,
         "self_address(out_ptr): this contract's 32-byte address (the caller's, inside delegate_call).";
-    BlockHeight = 14, "block_height", [] -> [I64], gas(2, 0, "-"), Any,
+    BlockHeight = 14, "block_height", [] -> [I64], gas(25, 0, "-"), Any,
         "The current block height.";
-    WaveId = 15, "wave_id", [] -> [I64], gas(2, 0, "-"), Any,
+    WaveId = 15, "wave_id", [] -> [I64], gas(25, 0, "-"), Any,
         "The current wave id.";
-    BlockTimestamp = 16, "block_timestamp", [] -> [I64], gas(2, 0, "-"), Any,
+    BlockTimestamp = 16, "block_timestamp", [] -> [I64], gas(25, 0, "-"), Any,
         "The consensus timestamp of the current block (unix milliseconds).";
-    ChainId = 17, "chain_id", [] -> [I64], gas(2, 0, "-"), Any,
+    ChainId = 17, "chain_id", [] -> [I64], gas(25, 0, "-"), Any,
         "The chain id.";
     EmitEvent = 18, "emit_event", [I32, I32, I32] -> [], gas(375, 8, "data bytes"), NotInStatic,
         "emit_event(topic_ptr, data_ptr, data_len): append an event (32-byte topic, payload) to this call's overlay; discarded if the call reverts. Errors: EventTooLarge, TooManyEvents, StaticCallViolation.";
-    HashKeccak256 = 19, "hash_keccak256", [I32, I32, I32] -> [], gas(30, 1, "input bytes"), Any,
+    HashKeccak256 = 19, "hash_keccak256", [I32, I32, I32] -> [], gas(400, 3, "input bytes"), Any,
         "hash_keccak256(in_ptr, in_len, out_ptr): write Keccak-256 (32 bytes). Errors: InputTooLarge, GuestMemoryOutOfBounds.";
-    HashBlake3 = 20, "hash_blake3", [I32, I32, I32] -> [], gas(20, 1, "input bytes"), Any,
+    HashBlake3 = 20, "hash_blake3", [I32, I32, I32] -> [], gas(100, 1, "input bytes"), Any,
         "hash_blake3(in_ptr, in_len, out_ptr): write BLAKE3 (32 bytes). Errors: InputTooLarge, GuestMemoryOutOfBounds.";
     HashPoseidon2 = 21, "hash_poseidon2", [I32, I32, I32] -> [], gas(100, 4, "input bytes"), Any,
         "hash_poseidon2(in_ptr, in_len, out_ptr): write Poseidon2 (32 bytes). Errors: Unsupported where the host provides no Poseidon2 implementation, InputTooLarge.";
@@ -172,11 +172,11 @@ host_fns! {
         "cross_call_static(target_ptr, entry_ptr, entry_len, input_ptr, input_len, gas_limit) -> code: view-only call (state writes, events and transfers trap with StaticCallViolation); the callee's gas is capped at VIEW_GAS_CAP and charged to the caller.";
     DelegateCall = 27, "delegate_call", [I32, I32, I32, I32, I32, I64] -> [I32], gas(700, 1, "input bytes"), NotInStatic,
         "delegate_call(target_ptr, entry_ptr, entry_len, input_ptr, input_len, gas_limit) -> code: run target's code in this contract's storage context; self_address and caller are preserved.";
-    BeaconGet = 28, "beacon_get", [I32] -> [], gas(20, 0, "-"), Any,
+    BeaconGet = 28, "beacon_get", [I32] -> [], gas(25, 0, "-"), Any,
         "beacon_get(out_ptr): the current wave's 32-byte randomness beacon.";
     ConsumeGas = 29, "consume_gas", [I64] -> [], gas(0, 0, "-"), Any,
         "consume_gas(amount): charge `amount` gas explicitly. Errors: OutOfGas.";
-    GasLeft = 30, "gas_left", [] -> [I64], gas(2, 0, "-"), Any,
+    GasLeft = 30, "gas_left", [] -> [I64], gas(25, 0, "-"), Any,
         "The gas remaining in this call after this function's own cost.";
 }
 

@@ -238,7 +238,6 @@ impl ModuleCache {
         store: &dyn Store,
         source: impl FnOnce() -> Result<Option<Vec<u8>>>,
     ) -> Result<Loaded> {
-        let key = artifact_key(&tag, &code_hash);
         let pending = {
             let mut inner = self.inner.lock();
             if let Some(m) = inner.by_contract.get(contract) {
@@ -253,8 +252,9 @@ impl ModuleCache {
                 inner.by_contract.put(*contract, CachedModule { code_hash, module: module.clone() });
                 return Ok(module);
             }
-            inner.pending.get(&key).cloned()
+            inner.pending.get(&artifact_key(&tag, &code_hash)[..]).cloned()
         };
+        let key = artifact_key(&tag, &code_hash);
         let stored = match pending {
             Some(a) => Some(a),
             None => store.get(Column::Artifacts, &key)?,

@@ -138,6 +138,9 @@ pub struct WaveOutput {
 }
 
 const HEAD_KEY: &[u8] = b"head";
+
+/// A transaction to execute, or the hash of bytes that did not decode as one.
+type TxRef<'a> = core::result::Result<&'a Transaction, [u8; 32]>;
 /// `Meta` key of the consensus parameters the chain ran under: borsh
 /// `Vec<(first wave, ConsensusParams)>` (genesis is wave 0).
 const PARAMS_KEY: &[u8] = b"params";
@@ -149,8 +152,8 @@ pub struct Chain {
     head: ChainHead,
     /// The parameter sets the store recorded, oldest first.
     params_log: Vec<(u64, ConsensusParams)>,
-    /// The executor thread (its stack sized for the deepest call chain).
-    pool: rayon::ThreadPool,
+    /// The executor threads (their stacks sized for the deepest call chain).
+    pool: Arc<rayon::ThreadPool>,
     /// Its stack size.
     exec_stack: usize,
 }
@@ -207,12 +210,14 @@ impl Chain {
         }
         let max_depth = config.param_sets().map(|p| p.max_call_depth).max().unwrap_or(1);
         let stack = executor_stack_size(max_depth, per_call);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
+            .num_threads(threads)
             .stack_size(stack)
             .thread_name(|i| format!("vmhost-exec-{i}"))
             .build()
             .map_err(|e| Error::Internal(format!("executor thread: {e}")))?;
+        let pool = Arc::new(pool);
         let modules = ModuleCache::new(config.node.module_cache_size);
         let nested_call_stack = per_call.saturating_add(HOST_FRAME_RESERVE);
         let env = Arc::new(Env { registry, modules, config, services, store: store.clone(), nested_call_stack });
@@ -301,61 +306,60 @@ impl Chain {
     pub fn execute_wave_raw(&mut self, block: &BlockContext, raw: &[Vec<u8>]) -> Result<WaveOutput> {
         let decoded: Vec<core::result::Result<Transaction, [u8; 32]>> =
             raw.iter().map(|b| borsh::from_slice::<Transaction>(b).map_err(|_| *blake3::hash(b).as_bytes())).collect();
-        self.run_wave(block, &decoded)
+        let txs: Vec<TxRef<'_>> = decoded.iter().map(|t| t.as_ref().map_err(|h| *h)).collect();
+        self.on_executor(|chain| chain.run_wave(block, &txs))
     }
 
     /// Executes a wave in order and commits it atomically.
     pub fn execute_wave(&mut self, block: &BlockContext, txs: &[Transaction]) -> Result<WaveOutput> {
-        let decoded: Vec<core::result::Result<Transaction, [u8; 32]>> = txs.iter().cloned().map(Ok).collect();
-        self.run_wave(block, &decoded)
+        let txs: Vec<TxRef<'_>> = txs.iter().map(Ok).collect();
+        self.on_executor(|chain| chain.run_wave(block, &txs))
     }
 
     /// Executes a wave without committing it (a dry run): returns the receipts and drops every
     /// state change. The head and the store are untouched (deploys in a simulation compile, but
     /// their artifacts are not written).
     pub fn simulate_wave(&mut self, block: &BlockContext, txs: &[Transaction]) -> Result<Vec<Receipt>> {
-        let decoded: Vec<core::result::Result<Transaction, [u8; 32]>> = txs.iter().cloned().map(Ok).collect();
-        let result = self.execute_txs(block, &decoded);
-        drop(self.env.modules.take_pending());
-        match result {
-            Ok(receipts) => {
-                self.cache.discard_dirty();
-                Ok(receipts)
+        let txs: Vec<TxRef<'_>> = txs.iter().map(Ok).collect();
+        self.on_executor(|chain| {
+            let result = chain.execute_txs(block, &txs);
+            drop(chain.env.modules.take_pending());
+            match result {
+                Ok(receipts) => {
+                    chain.cache.discard_dirty();
+                    Ok(receipts)
+                }
+                Err(e) => {
+                    chain.cache.discard();
+                    Err(e)
+                }
             }
-            Err(e) => {
-                self.cache.discard();
-                Err(e)
-            }
-        }
-    }
-
-    /// Runs `txs` in order on the executor thread, merging their effects into the wave cache.
-    fn execute_txs(
-        &self,
-        block: &BlockContext,
-        txs: &[core::result::Result<Transaction, [u8; 32]>],
-    ) -> Result<Vec<Receipt>> {
-        let env = &*self.env;
-        let cache = &self.cache;
-        let params = env.config.params_at(block.wave_id);
-        self.pool.install(|| {
-            let wave = WaveCtx::new(env, params, block);
-            let mut receipts = Vec::with_capacity(txs.len());
-            for tx in txs {
-                receipts.push(match tx {
-                    Ok(tx) => tx::execute(&wave, cache, tx)?,
-                    Err(hash) => tx::invalid(*hash, ErrorCode::MalformedTransaction),
-                });
-            }
-            Ok(receipts)
         })
     }
 
-    fn run_wave(
-        &mut self,
-        block: &BlockContext,
-        txs: &[core::result::Result<Transaction, [u8; 32]>],
-    ) -> Result<WaveOutput> {
+    /// Runs `f` on the executor pool: execution, discards and commits of a wave all on its
+    /// threads (their stacks are sized for the deepest call chain, and the wave cache stays in
+    /// one core's caches instead of moving between the caller's thread and the pool's).
+    fn on_executor<T: Send>(&mut self, f: impl FnOnce(&mut Self) -> Result<T> + Send) -> Result<T> {
+        let pool = self.pool.clone();
+        pool.install(|| f(self))
+    }
+
+    /// Runs `txs` in order (on the executor pool), merging their effects into the wave cache.
+    fn execute_txs(&self, block: &BlockContext, txs: &[TxRef<'_>]) -> Result<Vec<Receipt>> {
+        let params = self.env.config.params_at(block.wave_id);
+        let wave = WaveCtx::new(&self.env, params, block);
+        let mut receipts = Vec::with_capacity(txs.len());
+        for tx in txs {
+            receipts.push(match tx {
+                Ok(tx) => tx::execute(&wave, &self.cache, tx)?,
+                Err(hash) => tx::invalid(*hash, ErrorCode::MalformedTransaction),
+            });
+        }
+        Ok(receipts)
+    }
+
+    fn run_wave(&mut self, block: &BlockContext, txs: &[TxRef<'_>]) -> Result<WaveOutput> {
         if let Some(last) = self.head.last_wave {
             if block.wave_id <= last {
                 return Err(Error::WaveOrder { last, got: block.wave_id });

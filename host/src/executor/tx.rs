@@ -377,7 +377,7 @@ mod tests {
             u64::MAX,
             TxKind::ContractCall { contract: b, entry: "e".into(), input: vec![], value: 0 },
         );
-        let receipts = chain.execute_txs(&crate::testing::block(1), &[Ok(t)]).expect("no infrastructure failure");
+        let receipts = chain.execute_txs(&crate::testing::block(1), &[Ok(&t)]).expect("no infrastructure failure");
         assert_eq!((receipts[0].status, receipts[0].code), (ReceiptStatus::Invalid, ErrorCode::BadNonce));
     }
 }

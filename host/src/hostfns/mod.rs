@@ -165,6 +165,12 @@ impl<'e, 'c> HostCtx<'e, 'c> {
         HostTrap::new(ErrorCode::OtherTrap)
     }
 
+    /// Whether the transaction declared an access list (so accesses must be checked).
+    #[inline]
+    pub(crate) fn restricted(&self) -> bool {
+        self.access.is_some()
+    }
+
     /// Traps with `AccessListViolation` if the transaction did not declare `key` (for reading
     /// or writing).
     pub(crate) fn check_read(&self, key: &StateKey) -> Result<(), HostTrap> {

@@ -62,8 +62,9 @@ impl HostCtx<'_, '_> {
             }
             HostFn::Balance => {
                 let addr = Address(mem.read32(arg32(args, 0))?);
-                self.check_read(&keys::account(&addr))?;
-                let acct = accounts::read(&self.state, &addr).map_err(|e| self.fatal(e))?;
+                let key = keys::account(&addr);
+                self.check_read(&key)?;
+                let acct = accounts::read_key(&self.state, &key).map_err(|e| self.fatal(e))?;
                 mem.write(arg32(args, 1), &acct.balance.to_le_bytes())?;
                 Ok(0)
             }
@@ -73,9 +74,10 @@ impl HostCtx<'_, '_> {
                 amount.copy_from_slice(mem.read(arg32(args, 1), 16)?);
                 let amount = u128::from_le_bytes(amount);
                 let from = self.frame()?.storage;
-                self.check_write(&keys::account(&from))?;
-                self.check_write(&keys::account(&to))?;
-                match accounts::transfer(&mut self.state, &from, &to, amount) {
+                let (from_key, to_key) = (keys::account(&from), keys::account(&to));
+                self.check_write(&from_key)?;
+                self.check_write(&to_key)?;
+                match accounts::transfer_keys(&mut self.state, (&from, from_key), (&to, to_key), amount) {
                     Ok(Ok(())) => Ok(0),
                     Ok(Err(code)) => Err(HostTrap::new(code)),
                     Err(e) => Err(self.fatal(e)),

@@ -407,6 +407,10 @@ pub(crate) struct Counters {
     pub stack: Global,
     /// Pages the memory may reach.
     pub memory: Global,
+    /// The stack and memory budgets the counters hold, when known: a call that completes gives
+    /// back every stack unit it took and leaves the memory limit alone, so a warm instance's
+    /// next top-level call (same budgets) need not write them again.
+    pub budgets: Option<(u32, u32)>,
 }
 
 /// A loaded module: pre-linked, instantiated per call (or kept warm, when write-tracked).
@@ -559,6 +563,7 @@ impl WasmtimeModule {
             gas,
             stack: export_global(store, instance, &self.counters.stack).ok_or_else(missing)?,
             memory: export_global(store, instance, &self.counters.memory).ok_or_else(missing)?,
+            budgets: None,
         })
     }
 
@@ -582,8 +587,8 @@ impl WasmtimeModule {
         let Some(Extern::Memory(memory)) = instance.get_module_export(&mut *store, &self.memory) else {
             return Err(VmError::Internal("memory export vanished".into()).into());
         };
-        let counters = self.counters(store, &instance)?;
-        self.invoke(store, &instance, memory, counters, export, call)
+        let mut counters = self.counters(store, &instance)?;
+        self.invoke(store, &instance, memory, &mut counters, export, call)
     }
 
     /// Runs entry point `export` of `instance` with the call's budgets in `counters` (gas as
@@ -593,7 +598,7 @@ impl WasmtimeModule {
         store: &mut Store<StoreData>,
         instance: &Instance,
         memory: Memory,
-        counters: Counters,
+        counters: &mut Counters,
         export: &ModuleExport,
         call: &CallParams<'_>,
     ) -> Result<CallOutcome, Failure> {
@@ -602,13 +607,18 @@ impl WasmtimeModule {
         data.host_writes = NOTHING_WRITTEN;
         let internal = |e: wasmtime::Error| VmError::Internal(format!("{e:#}"));
         let as_i32 = |v: u32| Val::I32(i32::try_from(v).unwrap_or(i32::MAX));
-        counters.stack.set(&mut *store, as_i32(call.stack_left)).map_err(internal)?;
-        counters.memory.set(&mut *store, as_i32(call.memory_pages)).map_err(internal)?;
+        let budgets = (call.stack_left, call.memory_pages);
+        if counters.budgets != Some(budgets) {
+            counters.stack.set(&mut *store, as_i32(call.stack_left)).map_err(internal)?;
+            counters.memory.set(&mut *store, as_i32(call.memory_pages)).map_err(internal)?;
+        }
+        // Known again only if the call completes (a trap may leave either counter anywhere).
+        counters.budgets = None;
         match counters.gas {
             Some(g) => g.set(&mut *store, Val::I64(call.gas_limit as i64)).map_err(internal)?,
             None => store.set_fuel(call.gas_limit).map_err(internal)?,
         }
-        store.data_mut().counters = Some(counters);
+        store.data_mut().counters = Some(*counters);
         let Some(Extern::Func(func)) = instance.get_module_export(&mut *store, export) else {
             return Ok(CallOutcome { result: Err(ErrorCode::UnknownEntryPoint), gas_left: call.gas_limit });
         };
@@ -619,7 +629,10 @@ impl WasmtimeModule {
         let r = unsafe { func.call_unchecked(&mut *store, &mut no_values[..] as *mut [ValRaw]) };
         let (gas_left, exhausted) = gas_left(store, counters.gas);
         let result = match r {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                counters.budgets = Some(budgets);
+                Ok(())
+            }
             Err(e) => {
                 let stack = tripped(store, &counters.stack);
                 let memory = tripped(store, &counters.memory);

@@ -204,7 +204,7 @@ impl WasmtimeModule {
                 None => return Ok(None),
             },
         };
-        let out = self.invoke(&mut warm.store, &warm.instance, warm.memory, warm.counters, export, call);
+        let out = self.invoke(&mut warm.store, &warm.instance, warm.memory, &mut warm.counters, export, call);
         warm.store.data_mut().end_call();
         let outcome = match out {
             Ok(outcome) => outcome,
