@@ -109,11 +109,9 @@ impl HostCtx<'_, '_> {
                 Ok(state_ref.get(&keys::code(&record.code_hash))?.map(|c| c.to_vec()))
             })?;
         // An entry point the module does not export fails before anything runs.
-        if let Some(entries) = &loaded.meta.entries {
-            if entries.binary_search_by(|e| e.as_str().cmp(inv.entry)).is_err() {
-                return Ok(InvokeResult::failed(ErrorCode::UnknownEntryPoint, 0));
-            }
-        }
+        let Some(entry_cost) = loaded.meta.entry_cost(inv.entry) else {
+            return Ok(InvokeResult::failed(ErrorCode::UnknownEntryPoint, 0));
+        };
         // Memory: the callee's initial pages must fit beside what the frames below hold, and
         // are paid (like `memory.grow` pages) out of the callee's gas before it runs.
         let held: u64 = self.frames.iter().map(|f| u64::from(f.pages_held)).sum();
@@ -126,7 +124,11 @@ impl HostCtx<'_, '_> {
         let Some(run_gas) = inv.gas_limit.checked_sub(memory_gas) else {
             return Ok(InvokeResult::failed(ErrorCode::OutOfGas, inv.gas_limit));
         };
-        let stack_left = inv.stack_left.unwrap_or(self.params.stack_limit);
+        // The entry point's frame is charged here, as the limits pass charges every other frame
+        // at its call site.
+        let Some(stack_left) = inv.stack_left.unwrap_or(self.params.stack_limit).checked_sub(entry_cost) else {
+            return Ok(InvokeResult::failed(ErrorCode::StackOverflow, inv.gas_limit));
+        };
 
         let parent = self.frames.last();
         let (storage, caller, parachain) = match inv.kind {

@@ -39,8 +39,9 @@ impl Overlay {
 pub struct OverlayStack<'c> {
     frames: Vec<Overlay>,
     cache: &'c WaveCache,
-    /// Every key read, when recording ([`OverlayStack::record_reads`]).
-    reads: Option<RefCell<BTreeSet<StateKey>>>,
+    /// Every key read, when recording ([`OverlayStack::record_reads`]); boxed so the stack
+    /// every transaction moves around stays small.
+    reads: Option<Box<RefCell<BTreeSet<StateKey>>>>,
 }
 
 impl<'c> OverlayStack<'c> {
@@ -51,7 +52,7 @@ impl<'c> OverlayStack<'c> {
 
     /// Starts recording every key read (for tests and tools that check access lists).
     pub fn record_reads(&mut self) {
-        self.reads = Some(RefCell::default());
+        self.reads = Some(Box::default());
     }
 
     /// Every key read (while recording) or written in any open frame.

@@ -65,7 +65,7 @@ fn instrumented_module_is_valid_and_exports_the_two_counters() {
             (br 0 (i32.const 6))))"#,
     );
     validate(&code, &WasmLimits::default()).unwrap();
-    let out = instrument_limits(&code).unwrap();
+    let out = instrument_limits(&code).unwrap().code;
     assert!(valid(&out));
     let names: Vec<String> = exports(&out).into_iter().map(|e| e.0).collect();
     assert!(names.contains(&STACK_EXPORT.to_string()) && names.contains(&MEMORY_LIMIT_EXPORT.to_string()));
@@ -90,7 +90,7 @@ fn instrumented_module_is_valid_and_exports_the_two_counters() {
 #[test]
 fn modules_without_globals_exports_or_memory_grow_still_get_both_counters() {
     let code = wasm(r#"(module (memory 1) (func $f))"#);
-    let out = instrument_limits(&code).unwrap();
+    let out = instrument_limits(&code).unwrap().code;
     assert!(valid(&out));
     assert_eq!(exports(&out).len(), 2);
 }
@@ -151,11 +151,106 @@ fn mutated_modules_never_make_the_pass_panic() {
         if validate(&mutated, &limits).is_ok() {
             accepted += 1;
             let out = instrument_limits(&mutated).unwrap_or_else(|e| panic!("accepted module failed: {e}"));
-            assert!(valid(&out));
+            assert!(valid(&out.code));
         }
         // Anything else gives an error or a result, never a panic.
         let _ = instrument_limits(&mutated);
         let _ = frame_costs(&mutated);
     }
     assert!(accepted > 0);
+}
+
+/// The operators of every function body, in order, as debug strings.
+fn bodies(code: &[u8]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for payload in Parser::new(0).parse_all(code) {
+        if let Payload::CodeSectionEntry(body) = payload.unwrap() {
+            let mut ops = body.get_operators_reader().unwrap();
+            let mut v = Vec::new();
+            while !ops.eof() {
+                v.push(format!("{:?}", ops.read().unwrap()));
+            }
+            out.push(v);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_function_that_calls_nothing_is_left_exactly_as_written() {
+    // A loop that calls nothing: the pass must not touch it (engines compile it as written).
+    let code = wasm(
+        r#"(module (memory (export "memory") 1)
+        (func $sum (param i64) (result i64) (local i64 i64)
+          (block (loop (br_if 1 (i64.ge_u (local.get 1) (local.get 0)))
+            (local.set 2 (i64.add (local.get 2) (local.get 1)))
+            (local.set 1 (i64.add (local.get 1) (i64.const 1))) (br 0)))
+          (local.get 2)))"#,
+    );
+    assert_eq!(bodies(&instrument_limits(&code).unwrap().code), bodies(&code));
+}
+
+#[test]
+fn calls_of_defined_functions_are_charged_around_the_call_and_host_calls_are_not() {
+    let code = wasm(
+        r#"(module
+        (import "vmhost" "gas_left" (func $gas (result i64)))
+        (memory (export "memory") 1)
+        (func $leaf (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+        (func (export "run") (drop (call $leaf (i32.const 1))) (drop (call $gas))))"#,
+    );
+    let leaf = frame_costs(&code).unwrap()[0];
+    assert_eq!(leaf, FRAME_COST + 1 + 2);
+    let out = instrument_limits(&code).unwrap();
+    let run = &bodies(&out.code)[1];
+    let call_at = run.iter().position(|o| o == "Call { function_index: 1 }").unwrap();
+    // stack -= cost(leaf) right before the call (the trap check in between), += right after.
+    assert!(run[..call_at].contains(&format!("I32Const {{ value: {leaf} }}")), "{run:?}");
+    assert_eq!(
+        run[call_at + 1..call_at + 4],
+        ["GlobalGet { global_index: 0 }", &format!("I32Const {{ value: {leaf} }}"), "I32Add"]
+    );
+    // The host function's call is left alone.
+    let host_at = run.iter().position(|o| o == "Call { function_index: 0 }").unwrap();
+    assert_eq!(run[host_at + 1], "Drop", "{run:?}");
+    // The entry point's own cost is reported for the host to charge.
+    let run_cost = frame_costs(&code).unwrap()[1];
+    assert_eq!(out.entries, [("run".to_string(), run_cost)]);
+}
+
+#[test]
+fn table_entries_go_through_thunks_that_charge_the_callee() {
+    let code = wasm(
+        r#"(module
+        (import "vmhost" "gas_left" (func $gas (result i64)))
+        (memory (export "memory") 1)
+        (type $t (func (param i32) (result i32)))
+        (table 3 funcref)
+        (elem (i32.const 0) func $a $b $a)
+        (elem (i32.const 2) func $gas)
+        (func $a (type $t) (local.get 0))
+        (func $b (type $t) (i32.mul (local.get 0) (i32.const 2)))
+        (func (export "run") (drop (call_indirect (type $t) (i32.const 7) (i32.const 1)))))"#,
+    );
+    let out = instrument_limits(&code).unwrap().code;
+    assert!(valid(&out));
+    // Functions 0 (import), 1 $a, 2 $b, 3 run; thunks appended as 4 ($a) and 5 ($b).
+    let mut elements = Vec::new();
+    for payload in Parser::new(0).parse_all(&out) {
+        if let Payload::ElementSection(reader) = payload.unwrap() {
+            for e in reader {
+                if let wasmparser::ElementItems::Functions(fs) = e.unwrap().items {
+                    elements.push(fs.into_iter().map(|f| f.unwrap()).collect::<Vec<_>>());
+                }
+            }
+        }
+    }
+    assert_eq!(elements, [vec![4, 5, 4], vec![0]], "defined functions through thunks, the host's as they are");
+    let b = bodies(&out);
+    assert_eq!(b.len(), 5);
+    assert!(b[3].contains(&"Call { function_index: 1 }".to_string()), "the thunk of $a calls $a: {:?}", b[3]);
+    let costs = frame_costs(&code).unwrap();
+    // cost($a) + cost(thunk): FRAME_COST + 1 param + 1 local + max(1, 1 + 2, 2).
+    let charged = costs[0] + FRAME_COST + 1 + 1 + 3;
+    assert!(b[3].contains(&format!("I32Const {{ value: {charged} }}")), "{:?}", b[3]);
 }

@@ -11,8 +11,9 @@
 //!    compile bombs); it must export its memory as `memory`, may not have a start function and may
 //!    not export any `__vmhost_` name. The result is a [`ModuleInfo`].
 //! 2. [`instrument_limits`] — the limits pass: the deterministic stack height (one budget per
-//!    transaction, shared by nested calls) and the per-transaction memory cap, checked by the
-//!    module itself so every engine stops at the same point (see the [`limits`] module).
+//!    transaction, shared by nested calls, charged at every call site) and the per-transaction
+//!    memory cap, checked by the module itself so every engine stops at the same point (see the
+//!    [`limits`] module).
 //! 3. [`instrument`] — the metering pass. It appends one mutable `i64` global holding the gas
 //!    left, exports it as [`GAS_GLOBAL_EXPORT`], and inserts charge code into every function
 //!    body. Everything else is re-encoded unchanged (custom sections are dropped).
@@ -78,7 +79,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 
 pub use error::DeployError;
 pub use gate::{deterministic_features, validate, ModuleInfo, WasmLimits};
-pub use limits::{frame_costs, instrument_limits, MEMORY_LIMIT_EXPORT, STACK_EXPORT};
+pub use limits::{frame_costs, instrument_limits, Limited, MEMORY_LIMIT_EXPORT, STACK_EXPORT};
 pub use metering::{instrument, instrument_with, operator_cost, operator_cost_with};
 pub use tracking::{
     track_writes, Untrackable, DATA_HI_EXPORT, DATA_LO_EXPORT, DIRTY_HI_EXPORT, DIRTY_LO_EXPORT, GLOBAL_EXPORT_PREFIX,
@@ -145,11 +146,24 @@ impl Default for WasmPipeline {
 pub struct ModuleMeta {
     /// Initial linear memory in pages (paid when a call instantiates the module).
     pub initial_pages: u32,
-    /// Callable entry points (exported `() -> ()` functions), sorted; `None` when the backend
-    /// runs its own code format and checks entry points itself.
-    pub entries: Option<Vec<String>>,
+    /// Callable entry points (exported `() -> ()` functions), sorted by name, each with the
+    /// stack units of its frame (charged by the host before the call, as the limits pass
+    /// charges every other frame at its call site); `None` when the backend runs its own code
+    /// format and checks entry points and stack itself.
+    pub entries: Option<Vec<(String, u32)>>,
     /// Whether the module went through the write-tracking pass.
     pub tracked: bool,
+}
+
+impl ModuleMeta {
+    /// Whether `entry` can be called, and the stack units of its frame: `Some(0)` for a module
+    /// whose backend checks entry points itself, `None` for an entry point the module lacks.
+    pub fn entry_cost(&self, entry: &str) -> Option<u32> {
+        match &self.entries {
+            None => Some(0),
+            Some(entries) => entries.binary_search_by(|(name, _)| name.as_str().cmp(entry)).ok().map(|i| entries[i].1),
+        }
+    }
 }
 
 /// The module a wasm backend compiles, and what the host keeps about it.
@@ -173,7 +187,7 @@ pub fn prepare_module(
     pipeline: WasmPipeline,
 ) -> Result<PreparedModule, DeployError> {
     let info = validate(code, limits)?;
-    let limited = limits::instrument_limits(code)?;
+    let limits::Limited { code: limited, entries } = limits::instrument_limits(code)?;
     let (code, tracked) = match pipeline.metering {
         MeteringMode::Engine => (limited, false),
         MeteringMode::Injected => {
@@ -197,9 +211,6 @@ pub fn prepare_module(
             }
         }
     };
-    let mut entries = info.exported_functions;
-    entries.sort();
-    entries.dedup();
     Ok(PreparedModule { code, meta: ModuleMeta { initial_pages: info.initial_pages, entries: Some(entries), tracked } })
 }
 

@@ -93,3 +93,21 @@ fn probe_frame_sizes() {
     });
     child.unwrap().join().unwrap();
 }
+
+/// Dumps the machine code of /tmp/loop.wat through the old pipeline (metering only) and the
+/// new one (limits pass + metering) to /tmp/old.bin and /tmp/new.bin.
+#[test]
+#[ignore]
+fn dump_loop_code() {
+    use vmhost::wasm::{prepare, prepare_module, WasmLimits, WasmPipeline};
+    let code = wat::parse_str(std::fs::read_to_string("/tmp/loop.wat").unwrap()).unwrap();
+    let engine =
+        Engine::new(&vmhost_wasmtime::config::engine_config(&vmhost_wasmtime::WasmtimeConfig::default())).unwrap();
+    let old = prepare(&code, &WasmLimits::default()).unwrap().1;
+    let pipe = WasmPipeline { track_writes: false, ..WasmPipeline::default() };
+    let new = prepare_module(&code, &WasmLimits::default(), &vmhost_abi::gas::OpWeights::default(), pipe).unwrap().code;
+    for (name, bytes) in [("old", old), ("new", new)] {
+        let m = Module::new(&engine, &bytes).unwrap();
+        std::fs::write(format!("/tmp/{name}.bin"), m.text()).unwrap();
+    }
+}
