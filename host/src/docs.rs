@@ -18,7 +18,13 @@ fn describe(name: &str) -> &'static str {
         n if n.starts_with("intrinsic.") => "intrinsic gas, charged before execution",
         n if n.starts_with("limits.") => "size limit, bytes or count",
         n if n.starts_with("wasm.") => "static deploy limit of the wasm gate",
+        "native.query_gas" | "native.query_per_byte" => {
+            "native query through a system address (base, per returned byte)"
+        }
         n if n.starts_with("native.") => "native transaction handlers",
+        "crypto.falcon_message_weight" => "falcon_verify units per message byte (key and signature bytes: 1)",
+        "crypto.threshold_committee_key" => "committee key threshold_encrypt encrypts under (devnet committee)",
+        "contracts.upgrade_grace_waves" => "waves between an upgrade and the wave its code takes effect",
         _ => "",
     }
 }

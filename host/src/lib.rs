@@ -46,6 +46,7 @@ pub mod hostfns;
 pub mod native;
 pub mod params;
 pub mod registry;
+pub mod services;
 pub mod state;
 pub mod testing;
 pub mod vm;
@@ -54,10 +55,11 @@ pub mod wasm;
 pub use config::{ChainConfig, ExecConfig};
 pub use error::{Error, RegistryError, Result};
 pub use executor::{executor_stack_size, Chain, ChainHead, Env, WaveOutput, HOST_FRAME_RESERVE};
-pub use hostfns::{ChainServices, HostCtx, NoServices};
+pub use hostfns::HostCtx;
 pub use native::{NativeContext, NativeHandler, NativeResult};
 pub use params::{ConsensusParams, GasTable, NativeParams, NodeConfig, ParamsUpgrade};
 pub use registry::{Backend, VmRegistry};
+pub use services::{ChainServices, NoServices, ParachainGovernance, ReferenceServices, UpgradeProposal};
 pub use vm::{
     CallOutcome, CallParams, CodeFormat, GuestMemory, Host, HostTrap, Module, PrepareError, SliceMemory, Vm, VmError,
 };

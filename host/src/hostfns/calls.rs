@@ -93,15 +93,23 @@ impl HostCtx<'_, '_> {
         let Some(record) = record else {
             return Ok(InvokeResult::failed(ErrorCode::CallTargetMissing, 0));
         };
-        if let Err(trap) = self.check_read(&keys::code(&record.code_hash)) {
+        // A contract that refuses re-entry fails the call while it is on the stack (its own
+        // storage context in a frame below; delegate calls run in the caller's context).
+        if record.non_reentrant && inv.kind != CallKind::Delegate && self.frames.iter().any(|f| f.storage == inv.target)
+        {
+            return Ok(InvokeResult::failed(ErrorCode::Reentrancy, 0));
+        }
+        // The code that runs in this wave: a pending upgrade's once its grace period is over.
+        let code_hash = record.code_at(self.block.wave_id);
+        if let Err(trap) = self.check_read(&keys::code(&code_hash)) {
             return Ok(InvokeResult::failed(trap.code, inv.gas_limit));
         }
         let vm = self.env.registry.vm(&record.vm)?.clone();
         let tag = self.wave.tag(&record.vm, &*vm);
         let state_ref = &self.state;
         let loaded =
-            self.env.modules.get(&inv.target, record.code_hash, &*vm, tag, self.params, &**self.env.store(), || {
-                Ok(state_ref.get(&keys::code(&record.code_hash))?.map(|c| c.to_vec()))
+            self.env.modules.get(&inv.target, code_hash, &*vm, tag, self.params, &**self.env.store(), || {
+                Ok(state_ref.get(&keys::code(&code_hash))?.map(|c| c.to_vec()))
             })?;
         // An entry point the module does not export fails before anything runs.
         if let Some(entries) = &loaded.meta.entries {

@@ -150,6 +150,9 @@ pub struct ModuleMeta {
     pub entries: Option<Vec<String>>,
     /// Whether the module went through the write-tracking pass.
     pub tracked: bool,
+    /// Whether the module imports a parachain-only host function (a deploy or upgrade of a
+    /// plain contract with such code is refused with `ParachainOnly`).
+    pub parachain_imports: bool,
 }
 
 /// The module a wasm backend compiles, and what the host keeps about it.
@@ -161,8 +164,8 @@ pub struct PreparedModule {
     pub meta: ModuleMeta,
 }
 
-/// Version of this pipeline's sequence of passes.
-const PIPELINE_VERSION: u32 = 1;
+/// Version of this pipeline's sequence of passes (2: `ModuleMeta::parachain_imports`).
+const PIPELINE_VERSION: u32 = 2;
 
 /// Runs the whole pipeline: gate (under `limits`), limits pass, metering (under `weights`, when
 /// injected), write tracking (when asked for and the module allows it).
@@ -200,7 +203,9 @@ pub fn prepare_module(
     let mut entries = info.exported_functions;
     entries.sort();
     entries.dedup();
-    Ok(PreparedModule { code, meta: ModuleMeta { initial_pages: info.initial_pages, entries: Some(entries), tracked } })
+    let parachain_imports = info.imports.iter().any(|f| f.spec().access == vmhost_abi::Access::ParachainOnly);
+    let meta = ModuleMeta { initial_pages: info.initial_pages, entries: Some(entries), tracked, parachain_imports };
+    Ok(PreparedModule { code, meta })
 }
 
 /// Identifies what [`prepare_module`] produces for `pipeline` and `weights`: the ABI, metering,
