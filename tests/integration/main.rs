@@ -10,6 +10,7 @@ mod host_state;
 mod hostile;
 mod mock_calls;
 mod pricing;
+mod reentrancy;
 mod threshold;
 mod upgrades;
 mod wasm_cache;
