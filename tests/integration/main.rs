@@ -11,6 +11,7 @@ mod hostile;
 mod mock_calls;
 mod pricing;
 mod reentrancy;
+mod system_calls;
 mod threshold;
 mod upgrades;
 mod wasm_cache;

@@ -12,7 +12,7 @@ fn deploy(env: &mut Env, non_reentrant: bool) -> Address {
     let n = env.nonce(1);
     let kind = TxKind::ContractDeploy {
         vm: ContractType::Wasm,
-        code: corpus("reenter"),
+        code: corpus("forward"),
         deposit: 0,
         parachain: false,
         non_reentrant,

@@ -81,6 +81,10 @@ impl HostCtx<'_, '_> {
                 }
             }
         }
+        // Native handlers at the reserved system addresses (`system.rs`).
+        if let Some(id) = inv.target.system_contract_id() {
+            return self.invoke_system(inv, id);
+        }
         // Reading the target's record and code is an access like any other, whether or not
         // its module is resident: gas and access checks never depend on the cache.
         if let Err(trap) = self.check_read(&keys::contract(&inv.target)) {

@@ -12,6 +12,7 @@ mod context;
 mod crypto;
 mod events;
 mod storage;
+mod system;
 
 use vmhost_abi::{Access, AccessList, Address, BlockContext, ErrorCode, HostFn, StateKey};
 

@@ -1,13 +1,15 @@
-;; Re-entry probe: forwards a call and reports what came back, so chains of calls can loop back
-;; into a contract that is already on the stack.
+;; Call forwarder: forwards a call with any input and reports what came back, so chains of
+;; calls can loop back into a contract already on the stack (re-entrancy tests) and a contract
+;; can reach the native system addresses (system-call tests).
 ;;
-;; Input of `call` / `delegate`: target (32) ‖ entry length (1 byte) ‖ entry ‖ the callee's
-;; input (the rest). Return: the call's code (u32 LE) ‖ the callee's return data.
+;; Input of `call` / `static` / `delegate`: target (32) ‖ entry length (1 byte) ‖ entry ‖ the
+;; callee's input (the rest). Return: the call's code (u32 LE) ‖ the callee's return data.
 ;; `ping` returns "pong".
 (module
   (import "vmhost" "input_len" (func $ilen (result i32)))
   (import "vmhost" "input_read" (func $iread (param i32 i32 i32)))
   (import "vmhost" "cross_call" (func $call (param i32 i32 i32 i32 i32 i32 i64) (result i32)))
+  (import "vmhost" "cross_call_static" (func $scall (param i32 i32 i32 i32 i32 i64) (result i32)))
   (import "vmhost" "delegate_call" (func $dcall (param i32 i32 i32 i32 i32 i64) (result i32)))
   (import "vmhost" "return_data_len" (func $rlen (result i32)))
   (import "vmhost" "return_data_read" (func $rread (param i32 i32 i32)))
@@ -35,6 +37,12 @@
     (call $finish
       (call $call (i32.const 0) (i32.const 33) (call $elen) (call $rest) (i32.sub (local.get $n) (call $rest))
         (i32.const 16384) (i64.const 2000000))))
+
+  (func (export "static") (local $n i32)
+    (local.set $n (call $load))
+    (call $finish
+      (call $scall (i32.const 0) (i32.const 33) (call $elen) (call $rest) (i32.sub (local.get $n) (call $rest))
+        (i64.const 2000000))))
 
   (func (export "delegate") (local $n i32)
     (local.set $n (call $load))
