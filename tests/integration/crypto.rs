@@ -174,6 +174,9 @@ fn falcon_verify_accepts_kat_and_pqclean_signatures_in_both_layouts() {
     assert_eq!(p.falcon(ppk.as_bytes(), msg, psig.as_bytes()), 1, "PQClean falcon-padded-512");
 }
 
+/// What is wrong, key, message, signature.
+type Case<'a> = (&'a str, &'a [u8], &'a [u8], &'a [u8]);
+
 #[test]
 fn falcon_verify_returns_zero_for_wrong_or_malformed_input_without_trapping() {
     let mut p = Probe::new();
@@ -187,7 +190,7 @@ fn falcon_verify_returns_zero_for_wrong_or_malformed_input_without_trapping() {
     bad_header[0] = 0x59;
     let mut bad_key = pk.clone();
     bad_key[0] = 0x0a;
-    let cases: [(&str, &[u8], &[u8], &[u8]); 9] = [
+    let cases: [Case<'_>; 9] = [
         ("wrong message", pk, &other_msg, sig),
         ("wrong key", &kats[1][0], msg, sig),
         ("another signature", pk, msg, &kats[1][2]),
