@@ -597,6 +597,20 @@ mod tests {
     }
 
     #[test]
+    fn the_committee_key_parameter_takes_32_bytes_of_hex_and_nothing_else() {
+        let mut p = ConsensusParams::default();
+        let key = "0x".to_string() + &"ab".repeat(32);
+        p.set("crypto.threshold_committee_key", &key).unwrap();
+        assert_eq!(p.crypto.threshold_committee_key, [0xab; 32]);
+        for bad in ["ab".repeat(31), "ab".repeat(33), "zz".repeat(32), String::new()] {
+            let e = p.set("crypto.threshold_committee_key", &bad).unwrap_err().to_string();
+            assert!(e.contains("32 bytes of hex"), "{bad}: {e}");
+        }
+        assert_eq!(p.crypto.threshold_committee_key, [0xab; 32], "a refused value changes nothing");
+        assert_ne!(p.hash(), ConsensusParams::default().hash(), "the committee key is consensus");
+    }
+
+    #[test]
     fn every_entry_name_is_unique() {
         let e = ConsensusParams::default().entries();
         let mut names: Vec<&String> = e.iter().map(|x| &x.0).collect();
