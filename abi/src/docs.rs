@@ -96,7 +96,7 @@ functions charge their formula before doing any work. A call that traps (any cod
 consumes its whole gas limit, like the EVM's exceptional halt; a revert pays only the gas it used.\n",
     );
     s.push_str(&format!(
-        "- Intrinsic: native transfer {} (fixed); other native transactions {}; contract call {} + {} per input byte; deploy/upgrade {} + {} per code byte.\n",
+        "- Intrinsic: native transfer {} (fixed); other native transactions {}; contract call {} + {} per input byte; deploy/upgrade {} + {} per code byte; upgrade cancel or renounce the contract call's base.\n",
         gas::NATIVE_TRANSFER_GAS,
         gas::NATIVE_SYSTEM_GAS,
         gas::CALL_BASE_GAS,

@@ -275,7 +275,7 @@ fn args(a: &[u64]) -> Vec<u8> {
 fn poseidon2_gas_is_base_plus_per_block_of_62_bytes() {
     let (mut chain, c) = mock_chain(raw_call(HostFn::HashPoseidon2), false);
     let cost = HostFn::HashPoseidon2.spec().gas;
-    assert_eq!((cost.base, cost.per_byte), (300, 7_700));
+    assert_eq!((cost.base, cost.per_byte), (300, 8_700));
     for (len, blocks) in [(0u64, 1u64), (1, 1), (62, 1), (63, 2), (124, 2), (125, 3), (6200, 100)] {
         let r = run_mock(&mut chain, c, false, args(&[2048, len, 60_000]));
         assert!(r.is_success(), "{len}: {r:?}");
