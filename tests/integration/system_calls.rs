@@ -161,3 +161,11 @@ fn a_system_call_outside_the_declared_access_list_fails_the_transaction() {
     assert_eq!(code(&r), ErrorCode::Ok);
     assert_eq!(balance(&env, &user(50)), 10);
 }
+
+#[test]
+fn the_guest_sdk_names_the_same_system_addresses_as_the_abi() {
+    assert_eq!(vmhost_guest::NATIVE_TRANSFER, Address::NATIVE_TRANSFER.0);
+    assert_eq!(vmhost_guest::NATIVE_MULTISIG, Address::NATIVE_MULTISIG.0);
+    assert_eq!(vmhost_guest::NATIVE_VALIDATORS, Address::NATIVE_VALIDATORS.0);
+    assert_eq!(vmhost_guest::system_contract(9), Address::system_contract(9).0);
+}
