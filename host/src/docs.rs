@@ -159,7 +159,9 @@ before it takes effect (`NoPendingUpgrade` otherwise); `ContractRenounceUpgrades
 upgrade (`UpgradesRenounced`). Only the owner may do any of these (`NotOwner`). A parachain's code changes only when \
 the chain's governance hook (`ChainServices::parachain_governance`) approves, and then after the same grace period; \
 without a hook every parachain upgrade fails with `GovernanceRefused`. Storage is kept; the module cache compares \
-code hashes on every call, so the old module never runs after the switch.\n",
+code hashes on every call, so the old module never runs after the switch. A transaction that declares an access list \
+names the code that runs in its wave (`keys::code` of `ContractRecord::code_at(wave)`): from the switch on, the new \
+code's key.\n",
     );
     s
 }
