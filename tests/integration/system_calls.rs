@@ -157,9 +157,21 @@ fn a_system_call_outside_the_declared_access_list_fails_the_transaction() {
     let r = with(base.clone(), &mut env);
     assert_eq!((r.status, r.code), (ReceiptStatus::Trapped, ErrorCode::AccessListViolation), "recipient undeclared");
     assert_eq!(balance(&env, &user(50)), 0);
-    let r = with(base.write(keys::account(&user(50))), &mut env);
+    let r = with(base.clone().write(keys::account(&user(50))), &mut env);
     assert_eq!(code(&r), ErrorCode::Ok);
     assert_eq!(balance(&env, &user(50)), 10);
+    // The validator query reads the validator's record: a declared list must name it.
+    let query = |list: AccessList, env: &mut Env| {
+        let n = env.nonce(2);
+        let input = fwd(Address::NATIVE_VALIDATORS, "get", user(4).0.to_vec());
+        let mut t = vmhost_tests::call(user(2), n, f, "static", input);
+        t.access_list = Some(list);
+        env.run(vec![t]).remove(0)
+    };
+    let r = query(base.clone(), &mut env);
+    assert_eq!((r.status, r.code), (ReceiptStatus::Trapped, ErrorCode::AccessListViolation));
+    let r = query(base.read(keys::validator(&user(4))), &mut env);
+    assert_eq!(code(&r), ErrorCode::Ok);
 }
 
 #[test]
