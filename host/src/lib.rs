@@ -14,7 +14,11 @@
 //! - [`cache`]: the LRU, content-addressed module cache with artifact versioning.
 //! - [`wasm`]: the deploy gate (validation, import allowlist, static limits) and the
 //!   deterministic gas-metering pass shared by every wasm backend.
-//! - [`native`]: the seam for the built-in native-transaction plugin.
+//! - [`native`]: the seam for the built-in native-transaction plugin (also reachable from
+//!   contracts at the reserved system addresses, `docs/abi-v1.md`).
+//! - [`services`]: what the chain supplies — the threshold-encryption provider and the
+//!   parachain governance hook — with [`ReferenceServices`] (the devnet committee) as the
+//!   default; Poseidon2 and FALCON-512 are built in (`vmhost-crypto`).
 //! - [`testing`]: mocks and helpers other crates' tests use.
 //!
 //! ```no_run
