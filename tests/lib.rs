@@ -96,7 +96,7 @@ pub fn deploy(sender: Address, nonce: u64, code: Vec<u8>) -> Transaction {
     vmhost::testing::tx(
         sender,
         nonce,
-        TxKind::ContractDeploy { vm: ContractType::Wasm, code, deposit: 0, parachain: false },
+        TxKind::ContractDeploy { vm: ContractType::Wasm, code, deposit: 0, parachain: false, non_reentrant: false },
     )
 }
 

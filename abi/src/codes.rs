@@ -110,6 +110,13 @@ error_codes! {
     NotOwner = 207,
     /// The module has a start function, which contracts may not have.
     StartFunctionForbidden = 208,
+    /// The owner renounced upgrades of this contract: its code can never change again.
+    UpgradesRenounced = 209,
+    /// There is no pending upgrade to cancel (none was proposed, or it already took effect).
+    NoPendingUpgrade = 210,
+    /// A parachain's code changes only through the chain's governance hook, which refused (the
+    /// default hook refuses every upgrade).
+    GovernanceRefused = 211,
 
     // ---- 300-399 VM traps ------------------------------------------------------------
     /// The gas budget ran out.
@@ -174,6 +181,9 @@ error_codes! {
     CallTargetMissing = 413,
     /// The host function is not defined by ABI v1 (an unknown host function id).
     UnknownHostFunction = 414,
+    /// The callee declared at deploy that it must not be re-entered, and it is already executing
+    /// in this transaction's call stack.
+    Reentrancy = 415,
 
     // ---- 500-599 revert --------------------------------------------------------------
     /// The contract reverted (return data carries its reason).

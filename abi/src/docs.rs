@@ -45,7 +45,7 @@ and sets its result with `set_return`. A host error traps the guest with the cod
         };
         let provider = match f.provider {
             Provider::Host => "host",
-            Provider::ChainService => "chain service (`Unsupported` until supplied)",
+            Provider::ChainService => "provider (reference built in; the chain may replace it)",
         };
         s.push_str(&format!(
             "| {} | `{}` | `({}) -> ({})` | {} + {} | {} | {} | {} |\n",
@@ -61,9 +61,10 @@ and sets its result with `set_return`. A host error traps the guest with the cod
         ));
     }
     s.push_str(
-        "\nChain services depend on chain parameters (committee keys, field constants). The host \
-calls the chain's `vmhost::ChainServices` implementation; without one these functions trap with \
-`Unsupported` (405). Unsupported in a host with no provider: ",
+        "\nEvery function is provided in every vmhost build: none traps `Unsupported` (405) in a default \
+host. The threshold functions go through the chain's provider (`vmhost::ChainServices`); a default chain uses the \
+built-in reference provider with the devnet committee (see Threshold encryption), and a chain supplies its own with \
+`Chain::open_with_services`. Provider functions: ",
     );
     let services: alloc::vec::Vec<&str> =
         HOST_FUNCTIONS.iter().filter(|f| f.provider == Provider::ChainService).map(|f| f.name).collect();
@@ -95,7 +96,7 @@ functions charge their formula before doing any work. A call that traps (any cod
 consumes its whole gas limit, like the EVM's exceptional halt; a revert pays only the gas it used.\n",
     );
     s.push_str(&format!(
-        "- Intrinsic: native transfer {} (fixed); other native transactions {}; contract call {} + {} per input byte; deploy/upgrade {} + {} per code byte.\n",
+        "- Intrinsic: native transfer {} (fixed); other native transactions {}; contract call {} + {} per input byte; deploy/upgrade {} + {} per code byte; upgrade cancel or renounce the contract call's base.\n",
         gas::NATIVE_TRANSFER_GAS,
         gas::NATIVE_SYSTEM_GAS,
         gas::CALL_BASE_GAS,

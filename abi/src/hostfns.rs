@@ -42,17 +42,19 @@ pub enum Access {
 pub enum Provider {
     /// Implemented by every vmhost host.
     Host,
-    /// Depends on chain parameters (keys, committees, field constants): supplied by the chain;
-    /// without a provider the call traps with `Unsupported`.
+    /// Depends on the chain's committee: implemented by a provider (`vmhost::ChainServices`).
+    /// Every host ships a reference provider; a chain may replace it with its own, or remove it
+    /// (the call then traps with `Unsupported`).
     ChainService,
 }
 
-/// Gas formula: `base + per_byte * bytes`, where the doc of each function says which bytes.
+/// Gas formula: `base + per_byte * units`, where the row's `per_byte_of` says what a unit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct GasCost {
     /// Charged on every call, before any work.
     pub base: u64,
-    /// Charged per byte of the input or output the function's doc names.
+    /// Charged per unit the function's row names (`per_byte_of`): usually a byte of input or
+    /// output, for `hash_poseidon2` an absorbed block.
     pub per_byte: u64,
 }
 
@@ -76,7 +78,7 @@ pub struct HostFnSpec {
     pub results: &'static [ValType],
     /// Gas formula.
     pub gas: GasCost,
-    /// Which bytes `per_byte` counts.
+    /// What `per_byte` counts (bytes of an argument, or blocks).
     pub per_byte_of: &'static str,
     /// Who may call it.
     pub access: Access,
@@ -158,18 +160,18 @@ host_fns! {
         "hash_keccak256(in_ptr, in_len, out_ptr): write Keccak-256 (32 bytes). Errors: InputTooLarge, GuestMemoryOutOfBounds.";
     HashBlake3 = 20, "hash_blake3", [I32, I32, I32] -> [], gas(100, 1, "input bytes"), Any,
         "hash_blake3(in_ptr, in_len, out_ptr): write BLAKE3 (32 bytes). Errors: InputTooLarge, GuestMemoryOutOfBounds.";
-    HashPoseidon2 = 21, "hash_poseidon2", [I32, I32, I32] -> [], gas(100, 4, "input bytes"), Any,
-        "hash_poseidon2(in_ptr, in_len, out_ptr): write Poseidon2 (32 bytes). Errors: Unsupported where the host provides no Poseidon2 implementation, InputTooLarge.";
-    FalconVerify = 22, "falcon_verify", [I32, I32, I32, I32, I32, I32] -> [I32], gas(30000, 1, "key, message and signature bytes"), Any,
-        "falcon_verify(pk_ptr, pk_len, msg_ptr, msg_len, sig_ptr, sig_len) -> 1 valid / 0 invalid (FALCON-512). Errors: Unsupported where the host provides no verifier, InputTooLarge.";
-    ThresholdEncrypt = 23, "threshold_encrypt", [I32, I32, I32, I32] -> [I32], gas(50000, 10, "plaintext bytes"), ParachainOnly,
-        "threshold_encrypt(in_ptr, in_len, out_ptr, out_cap) -> len: encrypt under the committee key; copies the ciphertext if len <= out_cap. Errors: ParachainOnly, Unsupported without a chain-supplied provider.";
-    ThresholdDecrypt = 24, "threshold_decrypt", [I32, I32, I32, I32] -> [I32], gas(50000, 10, "ciphertext bytes"), ParachainOnly,
-        "threshold_decrypt(in_ptr, in_len, out_ptr, out_cap) -> len: combine committee shares and decrypt; copies if len <= out_cap. Errors: ParachainOnly, Unsupported without a chain-supplied provider, InvalidArgument.";
+    HashPoseidon2 = 21, "hash_poseidon2", [I32, I32, I32] -> [], gas(300, 8700, "absorbed 62-byte block: max(1, ceil(in_len / 62))"), Any,
+        "hash_poseidon2(in_ptr, in_len, out_ptr): write the `vmhost/poseidon2/v1` hash of the input (32 bytes: a BN254 scalar, big-endian). Poseidon2 over BN254 (t = 3, x^5, 8 full + 56 partial rounds, HorizenLabs constants) as a sponge of rate 2: the capacity starts as a domain tag holding the input length, the input is zero-padded to 62-byte blocks, each block is two 31-byte little-endian field elements added to the rate before one permutation (exact encoding and known answers: section Poseidon2 below). Errors: InputTooLarge, GuestMemoryOutOfBounds.";
+    FalconVerify = 22, "falcon_verify", [I32, I32, I32, I32, I32, I32] -> [I32], gas(20000, 1, "key byte + signature byte + `crypto.falcon_message_weight` (5) per message byte"), Any,
+        "falcon_verify(pk_ptr, pk_len, msg_ptr, msg_len, sig_ptr, sig_len) -> 1 if sig is a valid FALCON-512 signature of msg under pk, else 0. Round-3 Falcon (NIST submission / PQClean format, verified with fn-dsa-vrfy 0.3 and HASH_ID_ORIGINAL_FALCON): pk is 897 bytes with header 0x09; sig has header 0x39 and is either the 666-byte padded form or the compressed form (617 to 666 bytes). A malformed key or signature (any length, header or encoding) returns 0 and never traps, so a contract can reject untrusted input and go on; gas is charged on the declared lengths first. Errors: InputTooLarge (a length above limits.max_crypto_input), GuestMemoryOutOfBounds.";
+    ThresholdEncrypt = 23, "threshold_encrypt", [I32, I32, I32, I32] -> [I32], gas(100000, 10, "plaintext bytes"), ParachainOnly,
+        "threshold_encrypt(in_ptr, in_len, out_ptr, out_cap) -> len: encrypt the input under the chain's committee key (consensus parameter crypto.threshold_committee_key) with a seed derived from the transaction hash, this contract, the call depth and a per-transaction counter, so every validator makes the same bytes; copies the ciphertext if len <= out_cap. Built-in reference provider: len = in_len + 113 (section Threshold encryption below: what it does and does not hide). Errors: ParachainOnly, StaticCallViolation, InputTooLarge (above the provider's plaintext limit: 64 KiB for the reference), ReturnDataTooLarge, GuestMemoryOutOfBounds, Unsupported where a chain removed the provider.";
+    ThresholdDecrypt = 24, "threshold_decrypt", [I32, I32, I32, I32] -> [I32], gas(140000, 20, "ciphertext bytes"), ParachainOnly,
+        "threshold_decrypt(in_ptr, in_len, out_ptr, out_cap) -> len: decrypt a ciphertext made under the committee key with the committee's shares; copies the plaintext if len <= out_cap. Returns -1, without trapping, if the ciphertext is malformed, tampered with or made under another key, so a contract can reject untrusted ciphertexts and go on. Errors: ParachainOnly, StaticCallViolation, InputTooLarge, GuestMemoryOutOfBounds, Unsupported where a chain removed the provider.";
     CrossCall = 25, "cross_call", [I32, I32, I32, I32, I32, I32, I64] -> [I32], gas(700, 1, "input bytes"), NotInStatic,
-        "cross_call(target_ptr, entry_ptr, entry_len, input_ptr, input_len, value_ptr, gas_limit) -> code: call another contract in a nested overlay (merged on success, discarded on failure); the callee's gas is charged to the caller; returns 0 or the callee's error code; return data via return_data_*. Errors: CallDepthExceeded, InsufficientBalance, StaticCallViolation.";
+        "cross_call(target_ptr, entry_ptr, entry_len, input_ptr, input_len, value_ptr, gas_limit) -> code: call another contract in a nested overlay (merged on success, discarded on failure); the callee's gas is charged to the caller; returns 0 or the callee's error code (Reentrancy for a non-reentrant callee already on the stack); return data via return_data_*. A system address reaches a native handler (section Calls into native handlers). Errors: CallDepthExceeded, InsufficientBalance, StaticCallViolation.";
     CrossCallStatic = 26, "cross_call_static", [I32, I32, I32, I32, I32, I64] -> [I32], gas(50, 1, "input bytes"), Any,
-        "cross_call_static(target_ptr, entry_ptr, entry_len, input_ptr, input_len, gas_limit) -> code: view-only call (state writes, events and transfers trap with StaticCallViolation); the callee's gas is capped at VIEW_GAS_CAP and charged to the caller.";
+        "cross_call_static(target_ptr, entry_ptr, entry_len, input_ptr, input_len, gas_limit) -> code: view-only call (state writes, events and transfers trap with StaticCallViolation); the callee's gas is capped at VIEW_GAS_CAP and charged to the caller. The validator query of the native handlers works here.";
     DelegateCall = 27, "delegate_call", [I32, I32, I32, I32, I32, I64] -> [I32], gas(700, 1, "input bytes"), NotInStatic,
         "delegate_call(target_ptr, entry_ptr, entry_len, input_ptr, input_len, gas_limit) -> code: run target's code in this contract's storage context; self_address and caller are preserved.";
     BeaconGet = 28, "beacon_get", [I32] -> [], gas(25, 0, "-"), Any,
@@ -180,13 +182,12 @@ host_fns! {
         "The gas remaining in this call after this function's own cost.";
 }
 
-/// Poseidon2 (field and round constants), FALCON-512 verification and threshold encryption
-/// (committee keys) are chain services; everything else is built into the host.
+/// Threshold encryption depends on the chain's committee, so it goes through a provider the
+/// chain may replace (a reference one is built in); everything else, Poseidon2 and FALCON-512
+/// included, is built into the host.
 const fn provider_of(f: HostFn) -> Provider {
     match f {
-        HostFn::HashPoseidon2 | HostFn::FalconVerify | HostFn::ThresholdEncrypt | HostFn::ThresholdDecrypt => {
-            Provider::ChainService
-        }
+        HostFn::ThresholdEncrypt | HostFn::ThresholdDecrypt => Provider::ChainService,
         _ => Provider::Host,
     }
 }

@@ -35,7 +35,7 @@ pub mod types;
 
 pub use codes::ErrorCode;
 pub use hostfns::{Access, GasCost, HostFn, HostFnSpec, Provider, ValType, HOST_FUNCTIONS};
-pub use records::{AccountRecord, ContractRecord, MultisigRecord, UnbondingEntry, ValidatorRecord};
+pub use records::{AccountRecord, ContractRecord, MultisigRecord, PendingUpgrade, UnbondingEntry, ValidatorRecord};
 pub use types::{
     AccessList, Address, BlockContext, ContractType, Event, NativeTx, Receipt, ReceiptStatus, StateKey, Transaction,
     TxKind, WaveRecord,

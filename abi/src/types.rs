@@ -17,6 +17,37 @@ impl Address {
     /// The system address: the only sender allowed to submit system transactions (slashing).
     pub const SYSTEM: Address = Address([0xff; 32]);
 
+    /// What every system-contract address starts with; bytes 16..31 are zero and byte 31 is
+    /// the system contract's id ([`Address::system_contract`]).
+    pub const SYSTEM_CONTRACT_PREFIX: [u8; 16] = *b"vmhost/system/v1";
+    /// The native transfer, reachable from contracts with `cross_call` (`docs/abi-v1.md`).
+    pub const NATIVE_TRANSFER: Address = Address::system_contract(1);
+    /// The native multisig handler (spend), reachable from contracts.
+    pub const NATIVE_MULTISIG: Address = Address::system_contract(2);
+    /// The native validator registry (query), reachable from contracts, static calls included.
+    pub const NATIVE_VALIDATORS: Address = Address::system_contract(3);
+
+    /// The reserved address of system contract `id`:
+    /// `"vmhost/system/v1" ‖ 15 zero bytes ‖ id`. No key or hash derives such an address.
+    pub const fn system_contract(id: u8) -> Address {
+        let mut a = [0u8; 32];
+        let mut i = 0;
+        while i < 16 {
+            a[i] = Self::SYSTEM_CONTRACT_PREFIX[i];
+            i += 1;
+        }
+        a[31] = id;
+        Address(a)
+    }
+
+    /// The id of a system-contract address (see [`Address::system_contract`]); `None` for
+    /// every other address.
+    pub fn system_contract_id(&self) -> Option<u8> {
+        let (prefix, rest) = self.0.split_at(16);
+        let (zeros, id) = rest.split_at(15);
+        (prefix == Self::SYSTEM_CONTRACT_PREFIX && zeros.iter().all(|b| *b == 0)).then(|| id[0])
+    }
+
     /// An address whose first 8 bytes are `n` little-endian (handy in tests and demos).
     pub fn from_index(n: u64) -> Address {
         let mut a = [0u8; 32];
@@ -245,8 +276,15 @@ pub enum TxKind {
         deposit: u128,
         /// Whether the contract is a parachain (may call parachain-only host functions).
         parachain: bool,
+        /// Whether the contract refuses re-entry: a call into it while it is already executing
+        /// in the transaction fails with `Reentrancy` (default EVM-like behaviour: allowed).
+        non_reentrant: bool,
     },
-    /// Replace a contract's code (owner only); its storage is kept.
+    /// Propose new code for a contract (owner only; a parachain also needs the chain's
+    /// governance). The code is checked and stored now and takes effect
+    /// `contracts.upgrade_grace_waves` waves later; meanwhile it is public in the contract record
+    /// and the owner may cancel it. A newer proposal replaces a pending one (its grace period
+    /// starts again). The storage is kept.
     ContractUpgrade {
         /// The contract to upgrade.
         contract: Address,
@@ -277,6 +315,18 @@ pub enum TxKind {
     },
     /// A native transaction, executed by the built-in native plugin without a VM.
     Native(NativeTx),
+    /// Cancel a contract's pending upgrade before it takes effect (owner only).
+    ContractUpgradeCancel {
+        /// The contract.
+        contract: Address,
+    },
+    /// Renounce upgrades of a contract for good (owner only): a pending upgrade that has not
+    /// taken effect is dropped, and every later `ContractUpgrade` fails with
+    /// `UpgradesRenounced`.
+    ContractRenounceUpgrades {
+        /// The contract.
+        contract: Address,
+    },
 }
 
 /// Native transactions (seed §3.9b).

@@ -135,6 +135,11 @@ fn open_envelope(artifact: &[u8]) -> core::result::Result<(ModuleMeta, &[u8]), V
     Ok((meta, backend))
 }
 
+/// The host's facts about an enveloped artifact (what [`build_artifact`] made).
+pub fn artifact_meta(artifact: &[u8]) -> core::result::Result<ModuleMeta, VmError> {
+    open_envelope(artifact).map(|(meta, _)| meta)
+}
+
 /// Why code was refused: the deploy-range code for the receipt, and a reason for its author.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
@@ -223,6 +228,13 @@ impl ModuleCache {
         drop(inner);
         self.insert(contract, code_hash, tag, loaded.clone());
         Ok(loaded)
+    }
+
+    /// Keeps a freshly built artifact of `code_hash` for the wave's commit without binding it
+    /// to a contract (a pending upgrade's: its contract keeps running its current code until
+    /// the switch, when a call loads this artifact).
+    pub fn stage(&self, code_hash: [u8; 32], tag: [u8; 32], artifact: Vec<u8>) {
+        self.inner.lock().pending.insert(artifact_key(&tag, &code_hash), artifact);
     }
 
     /// The module for `contract` running `code_hash` on `vm` (artifacts under `tag`). `source`

@@ -14,7 +14,11 @@
 //! - [`cache`]: the LRU, content-addressed module cache with artifact versioning.
 //! - [`wasm`]: the deploy gate (validation, import allowlist, static limits) and the
 //!   deterministic gas-metering pass shared by every wasm backend.
-//! - [`native`]: the seam for the built-in native-transaction plugin.
+//! - [`native`]: the seam for the built-in native-transaction plugin (also reachable from
+//!   contracts at the reserved system addresses, `docs/abi-v1.md`).
+//! - [`services`]: what the chain supplies — the threshold-encryption provider and the
+//!   parachain governance hook — with [`ReferenceServices`] (the devnet committee) as the
+//!   default; Poseidon2 and FALCON-512 are built in (`vmhost-crypto`).
 //! - [`testing`]: mocks and helpers other crates' tests use.
 //!
 //! ```no_run
@@ -46,6 +50,7 @@ pub mod hostfns;
 pub mod native;
 pub mod params;
 pub mod registry;
+pub mod services;
 pub mod state;
 pub mod testing;
 pub mod vm;
@@ -54,10 +59,11 @@ pub mod wasm;
 pub use config::{ChainConfig, ExecConfig};
 pub use error::{Error, RegistryError, Result};
 pub use executor::{executor_stack_size, Chain, ChainHead, Env, WaveOutput, HOST_FRAME_RESERVE};
-pub use hostfns::{ChainServices, HostCtx, NoServices};
+pub use hostfns::HostCtx;
 pub use native::{NativeContext, NativeHandler, NativeResult};
 pub use params::{ConsensusParams, GasTable, NativeParams, NodeConfig, ParamsUpgrade};
 pub use registry::{Backend, VmRegistry};
+pub use services::{ChainServices, NoServices, ParachainGovernance, ReferenceServices, UpgradeProposal};
 pub use vm::{
     CallOutcome, CallParams, CodeFormat, GuestMemory, Host, HostTrap, Module, PrepareError, SliceMemory, Vm, VmError,
 };

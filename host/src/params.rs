@@ -162,6 +162,11 @@ pub struct NativeParams {
     pub max_signers: u32,
     /// Whether slashing also jails the validator until `height + jail_period` (default true).
     pub slash_jail: bool,
+    /// Gas of a query through a native system address (the validator query), on top of
+    /// `query_per_byte` per byte it returns (default 1 000).
+    pub query_gas: u64,
+    /// Gas per byte a native query returns (default 3, as `sload`).
+    pub query_per_byte: u64,
 }
 
 impl Default for NativeParams {
@@ -176,6 +181,8 @@ impl Default for NativeParams {
             max_key_len: 2048,
             max_signers: 32,
             slash_jail: true,
+            query_gas: 1_000,
+            query_per_byte: 3,
         }
     }
 }
@@ -214,6 +221,57 @@ impl NativeParams {
     }
 }
 
+/// The committee key of the devnet committee every default chain encrypts under: the 2-of-3
+/// committee `vmhost_crypto::threshold::Committee::generate(2, 3, DEVNET_COMMITTEE_SEED)`
+/// (a test derives it again). Public knowledge, like its shares: for devnets and tests only.
+pub const DEVNET_COMMITTEE_KEY: [u8; 32] = [
+    0x28, 0x14, 0x21, 0xdf, 0xcb, 0xbd, 0x4b, 0xf8, 0xfa, 0x1f, 0xa2, 0xfc, 0x91, 0x96, 0xd5, 0x7c, 0x31, 0xa7, 0x25,
+    0xcb, 0x3e, 0x92, 0x55, 0x34, 0x92, 0xa0, 0x6c, 0x5f, 0xfa, 0x5a, 0xeb, 0x71,
+];
+
+/// The seed the devnet committee is dealt from (32 ASCII bytes). Anyone who knows it knows the
+/// committee secret: a devnet committee hides nothing.
+pub const DEVNET_COMMITTEE_SEED: [u8; 32] = *b"vmhost devnet committee seed v1.";
+
+/// Threshold size and membership of the devnet committee (`t`-of-`n`).
+pub const DEVNET_COMMITTEE: (usize, usize) = (2, 3);
+
+/// Parameters of the crypto host functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[non_exhaustive]
+pub struct CryptoParams {
+    /// Units `falcon_verify` charges per message byte (`gas.falcon_verify.per_byte` each); key
+    /// and signature bytes are one unit each. Verification hashes the message with SHAKE256
+    /// (~5 ns a byte, `docs/benchmarks.md`) while the key and signature are decoded once.
+    pub falcon_message_weight: u64,
+    /// The threshold committee's public key (a ristretto255 point): what `threshold_encrypt`
+    /// encrypts under. It decides every ciphertext, so it is consensus; the chain's provider
+    /// must serve this key (`Chain::open` checks it). Default: [`DEVNET_COMMITTEE_KEY`].
+    pub threshold_committee_key: [u8; 32],
+}
+
+impl Default for CryptoParams {
+    fn default() -> Self {
+        Self { falcon_message_weight: 5, threshold_committee_key: DEVNET_COMMITTEE_KEY }
+    }
+}
+
+/// The contract lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[non_exhaustive]
+pub struct ContractParams {
+    /// Waves between an owner's `ContractUpgrade` and the wave its code takes effect in: the
+    /// pending code is public in the contract record meanwhile and the owner may cancel it
+    /// (default 100; 0 switches from the next transaction on).
+    pub upgrade_grace_waves: u64,
+}
+
+impl Default for ContractParams {
+    fn default() -> Self {
+        Self { upgrade_grace_waves: 100 }
+    }
+}
+
 /// Everything that can change a receipt, gas or a root. Every validator of a chain runs the
 /// same values; the chain commits their [`hash`](ConsensusParams::hash).
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -243,6 +301,10 @@ pub struct ConsensusParams {
     pub wasm: WasmLimits,
     /// Native transaction handlers.
     pub native: NativeParams,
+    /// Crypto host functions.
+    pub crypto: CryptoParams,
+    /// Contract lifecycle (upgrades).
+    pub contracts: ContractParams,
 }
 
 impl Default for ConsensusParams {
@@ -260,6 +322,8 @@ impl Default for ConsensusParams {
             limits: TxLimits::default(),
             wasm: WasmLimits::default(),
             native: NativeParams::default(),
+            crypto: CryptoParams::default(),
+            contracts: ContractParams::default(),
         }
     }
 }
@@ -342,6 +406,11 @@ impl ConsensusParams {
         put("native.max_key_len", n.max_key_len.to_string());
         put("native.max_signers", n.max_signers.to_string());
         put("native.slash_jail", n.slash_jail.to_string());
+        put("native.query_gas", n.query_gas.to_string());
+        put("native.query_per_byte", n.query_per_byte.to_string());
+        put("crypto.falcon_message_weight", self.crypto.falcon_message_weight.to_string());
+        put("crypto.threshold_committee_key", hex::encode(self.crypto.threshold_committee_key));
+        put("contracts.upgrade_grace_waves", self.contracts.upgrade_grace_waves.to_string());
         out
     }
 
@@ -413,6 +482,17 @@ impl ConsensusParams {
             "native.min_key_len" => n.min_key_len = num(name, value)?,
             "native.max_key_len" => n.max_key_len = num(name, value)?,
             "native.max_signers" => n.max_signers = num(name, value)?,
+            "native.query_gas" => n.query_gas = num(name, value)?,
+            "native.query_per_byte" => n.query_per_byte = num(name, value)?,
+            "crypto.falcon_message_weight" => self.crypto.falcon_message_weight = num(name, value)?,
+            "crypto.threshold_committee_key" => {
+                let bytes = hex::decode(value.trim().trim_start_matches("0x")).ok();
+                self.crypto.threshold_committee_key =
+                    bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or_else(|| {
+                        Error::Config(format!("consensus parameter `{name}`: `{value}` is not 32 bytes of hex"))
+                    })?;
+            }
+            "contracts.upgrade_grace_waves" => self.contracts.upgrade_grace_waves = num(name, value)?,
             "native.slash_jail" => {
                 n.slash_jail = value.trim().parse().map_err(|_| {
                     Error::Config(format!("consensus parameter `{name}`: `{value}` is not true or false"))
@@ -514,6 +594,20 @@ mod tests {
         assert!(p.set("gas.fd_write.base", "1").is_err());
         p.set("wasm.max_code_size", "1000").unwrap();
         assert_eq!(p.wasm.max_code_size, 1000);
+    }
+
+    #[test]
+    fn the_committee_key_parameter_takes_32_bytes_of_hex_and_nothing_else() {
+        let mut p = ConsensusParams::default();
+        let key = "0x".to_string() + &"ab".repeat(32);
+        p.set("crypto.threshold_committee_key", &key).unwrap();
+        assert_eq!(p.crypto.threshold_committee_key, [0xab; 32]);
+        for bad in ["ab".repeat(31), "ab".repeat(33), "zz".repeat(32), String::new()] {
+            let e = p.set("crypto.threshold_committee_key", &bad).unwrap_err().to_string();
+            assert!(e.contains("32 bytes of hex"), "{bad}: {e}");
+        }
+        assert_eq!(p.crypto.threshold_committee_key, [0xab; 32], "a refused value changes nothing");
+        assert_ne!(p.hash(), ConsensusParams::default().hash(), "the committee key is consensus");
     }
 
     #[test]

@@ -99,7 +99,13 @@ fn mock_chain() -> (Chain, Address, Address) {
         tx(
             user(1),
             nonce,
-            TxKind::ContractDeploy { vm: mock_type(), code: code.to_vec(), deposit: 10, parachain: false },
+            TxKind::ContractDeploy {
+                vm: mock_type(),
+                code: code.to_vec(),
+                deposit: 10,
+                parachain: false,
+                non_reentrant: false,
+            },
         )
     };
     let out = chain.execute_wave(&block(1), &[deploy(0, b"callee"), deploy(1, b"caller")]).unwrap();
@@ -230,8 +236,17 @@ fn registry_rejects_duplicates_wrong_kinds_and_routes_nothing_unregistered() {
     reg.register_vm(mock_type(), Arc::new(MockVm::new())).unwrap();
     let mut chain = Chain::open(Arc::new(MemStore::new()), reg, ExecConfig::default()).unwrap();
     chain.genesis(&[(user(1), 1_000_000_000)]).unwrap();
-    let deploy_wasm =
-        tx(user(1), 0, TxKind::ContractDeploy { vm: ContractType::Wasm, code: vec![0], deposit: 0, parachain: false });
+    let deploy_wasm = tx(
+        user(1),
+        0,
+        TxKind::ContractDeploy {
+            vm: ContractType::Wasm,
+            code: vec![0],
+            deposit: 0,
+            parachain: false,
+            non_reentrant: false,
+        },
+    );
     let out = chain.execute_wave(&block(1), &[transfer(user(1), 0, user(2), 1), deploy_wasm]).unwrap();
     assert!(out
         .receipts
@@ -245,7 +260,13 @@ fn deploy_of_rejected_code_fails_and_charges_intrinsic_gas() {
     let t = tx(
         user(1),
         2,
-        TxKind::ContractDeploy { vm: mock_type(), code: b"unknown".to_vec(), deposit: 0, parachain: false },
+        TxKind::ContractDeploy {
+            vm: mock_type(),
+            code: b"unknown".to_vec(),
+            deposit: 0,
+            parachain: false,
+            non_reentrant: false,
+        },
     );
     let out = chain.execute_wave(&block(2), &[t]).unwrap();
     let r = &out.receipts[0];

@@ -1,5 +1,5 @@
-//! Prices that follow the work, and no writes where nothing changes: FALCON charges every input
-//! byte, provider outputs are bounded, no-op writes create no state version, gas never depends
+//! Prices that follow the work, and no writes where nothing changes: FALCON charges key,
+//! message and signature bytes, provider outputs are bounded, no-op writes create no state version, gas never depends
 //! on the module cache, a simulation writes nothing.
 
 use std::sync::Arc;
@@ -13,14 +13,15 @@ use vmhost_tests::{example_wasm, example_wat, user};
 
 use crate::wasm_examples::Env;
 
-/// Verifies everything, and encrypts to a ciphertext one byte longer than return data may be.
+/// Claims the devnet committee, and encrypts to a ciphertext one byte longer than return data
+/// may be.
 struct Generous;
 
 impl ChainServices for Generous {
-    fn falcon512_verify(&self, _pk: &[u8], _msg: &[u8], _sig: &[u8]) -> Result<bool, ErrorCode> {
-        Ok(true)
+    fn threshold_committee_key(&self) -> Option<[u8; 32]> {
+        Some(vmhost::params::DEVNET_COMMITTEE_KEY)
     }
-    fn threshold_encrypt(&self, _plaintext: &[u8]) -> Result<Vec<u8>, ErrorCode> {
+    fn threshold_encrypt(&self, _plaintext: &[u8], _seed: &[u8; 32]) -> Result<Vec<u8>, ErrorCode> {
         Ok(vec![7; vmhost_abi::gas::MAX_RETURN_LEN as usize + 1])
     }
 }
@@ -39,7 +40,13 @@ fn scripted(script: vmhost::testing::Script) -> (Chain, Address) {
     let services: Arc<dyn ChainServices> = Arc::new(Generous);
     let mut chain = Chain::open_with_services(Arc::new(MemStore::new()), reg, ExecConfig::default(), services).unwrap();
     chain.genesis(&[(user(1), 1 << 50)]).unwrap();
-    let kind = TxKind::ContractDeploy { vm: mock(), code: b"script".to_vec(), deposit: 0, parachain: true };
+    let kind = TxKind::ContractDeploy {
+        vm: mock(),
+        code: b"script".to_vec(),
+        deposit: 0,
+        parachain: true,
+        non_reentrant: false,
+    };
     let out = chain.execute_wave(&block(1), &[tx(user(1), 0, kind)]).unwrap();
     (chain, out.receipts[0].contract_address.unwrap())
 }
@@ -60,9 +67,11 @@ fn falcon_verify_charges_key_message_and_signature_bytes() {
         host_call(host, HostFn::SetReturn, &[1000, 8], mem, gas).map(|_| ())
     }));
     let r = parachain_call(&mut chain, 2, c);
-    assert!(r.is_success(), "{r:?}");
+    assert!(r.is_success(), "malformed input is an invalid signature, not a trap: {r:?}");
     let cost = HostFn::FalconVerify.spec().gas;
-    assert_eq!(r.return_data, cost.for_bytes(10 + 20 + 30).to_le_bytes());
+    let weight = vmhost::ConsensusParams::default().crypto.falcon_message_weight;
+    assert_eq!(weight, 5);
+    assert_eq!(r.return_data, cost.for_bytes(10 + 30 + weight * 20).to_le_bytes());
 }
 
 #[test]

@@ -18,8 +18,9 @@ pub fn blake3(data: &[u8]) -> [u8; 32] {
     out
 }
 
-/// Poseidon2 of `data`. Cost: 100 gas + 4 per byte. Traps with `Unsupported` on hosts that do
-/// not provide Poseidon2.
+/// Poseidon2 of `data` (`vmhost/poseidon2/v1`: a BN254 scalar, big-endian; encoding and known
+/// answers in `docs/abi-v1.md`). Cost: 300 gas + 8 700 per absorbed 62-byte block
+/// (`max(1, ceil(len / 62))`). Traps with `InputTooLarge` above 1 MiB.
 #[inline]
 pub fn poseidon2(data: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
@@ -27,8 +28,9 @@ pub fn poseidon2(data: &[u8]) -> [u8; 32] {
     out
 }
 
-/// Verifies a FALCON-512 signature. Cost: 30000 gas + 1 per message byte. Traps with
-/// `Unsupported` on hosts without a verifier.
+/// Verifies a FALCON-512 (round-3) signature, padded (666 bytes) or compressed. A malformed
+/// key or signature is simply not valid (`false`). Cost: 20 000 gas + 1 per key and signature
+/// byte + 5 per message byte.
 #[inline]
 pub fn falcon_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
     unsafe {
@@ -43,19 +45,24 @@ pub fn falcon_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> boo
     }
 }
 
-/// Encrypts `plaintext` under the committee key (parachain contracts only).
+/// Encrypts `plaintext` under the chain's committee key (parachain contracts only), with a seed
+/// the host derives from the transaction: every validator makes the same bytes, and a
+/// ciphertext made on chain hides nothing from someone who knows the inputs (`docs/abi-v1.md`).
 ///
-/// Returns the ciphertext length; the ciphertext is copied into `out` only if it fits
-/// (`len <= out.len()`), so call again with a larger buffer otherwise.
+/// Returns the ciphertext length (the reference provider's: `plaintext.len() + 113`); the
+/// ciphertext is copied into `out` only if it fits (`len <= out.len()`), so call again with a
+/// larger buffer otherwise.
 #[inline]
 pub fn threshold_encrypt(plaintext: &[u8], out: &mut [u8]) -> usize {
     unsafe { sys::threshold_encrypt(plaintext.as_ptr(), plaintext.len(), out.as_mut_ptr(), out.len()) as usize }
 }
 
-/// Combines the committee's shares and decrypts `ciphertext` (parachain contracts only).
+/// Decrypts `ciphertext` with the committee's shares (parachain contracts only).
 ///
-/// Returns the plaintext length; copied into `out` only if it fits.
+/// Returns the plaintext length, the plaintext copied into `out` only if it fits; `None` if the
+/// ciphertext is malformed, tampered with or made under another key.
 #[inline]
-pub fn threshold_decrypt(ciphertext: &[u8], out: &mut [u8]) -> usize {
-    unsafe { sys::threshold_decrypt(ciphertext.as_ptr(), ciphertext.len(), out.as_mut_ptr(), out.len()) as usize }
+pub fn threshold_decrypt(ciphertext: &[u8], out: &mut [u8]) -> Option<usize> {
+    let n = unsafe { sys::threshold_decrypt(ciphertext.as_ptr(), ciphertext.len(), out.as_mut_ptr(), out.len()) };
+    usize::try_from(n).ok()
 }

@@ -60,7 +60,10 @@ mod events;
 mod io;
 mod storage;
 
-pub use calls::{cross_call, cross_call_static, delegate_call};
+pub use calls::{
+    cross_call, cross_call_static, delegate_call, native_multisig_spend, native_transfer, native_validator,
+    system_contract, NATIVE_MULTISIG, NATIVE_TRANSFER, NATIVE_VALIDATORS,
+};
 pub use context::{
     balance, beacon, block_height, block_timestamp, caller, chain_id, consume_gas, gas_left, origin, self_address,
     transfer, wave_id,

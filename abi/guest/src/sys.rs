@@ -117,14 +117,15 @@ host_imports! {
     fn hash_keccak256(input: *const u8, input_len: usize, out: *mut u8);
     /// id 20. Write BLAKE3 of the input (32 bytes) to `out`.
     fn hash_blake3(input: *const u8, input_len: usize, out: *mut u8);
-    /// id 21. Write Poseidon2 of the input (32 bytes) to `out`. Traps `Unsupported` on hosts without it.
+    /// id 21. Write the `vmhost/poseidon2/v1` hash of the input (32 bytes) to `out`.
     fn hash_poseidon2(input: *const u8, input_len: usize, out: *mut u8);
-    /// id 22. FALCON-512 verification: 1 valid, 0 invalid.
+    /// id 22. FALCON-512 verification: 1 valid, 0 invalid (malformed input included).
     fn falcon_verify(pk: *const u8, pk_len: usize, msg: *const u8, msg_len: usize, sig: *const u8, sig_len: usize) -> i32;
     /// id 23. Encrypt under the committee key; returns the ciphertext length, copies it if it fits. Parachains only.
     fn threshold_encrypt(input: *const u8, input_len: usize, out: *mut u8, out_cap: usize) -> u32;
-    /// id 24. Threshold-decrypt; returns the plaintext length, copies it if it fits. Parachains only.
-    fn threshold_decrypt(input: *const u8, input_len: usize, out: *mut u8, out_cap: usize) -> u32;
+    /// id 24. Threshold-decrypt; returns the plaintext length, copies it if it fits, or -1 for a
+    /// ciphertext that does not decrypt. Parachains only.
+    fn threshold_decrypt(input: *const u8, input_len: usize, out: *mut u8, out_cap: usize) -> i32;
     /// id 25. Call another contract; returns 0 or the callee's error code. `value` is a 16-byte LE u128.
     fn cross_call(target: *const u8, entry: *const u8, entry_len: usize, input: *const u8, input_len: usize, value: *const u8, gas_limit: u64) -> u32;
     /// id 26. View-only call (capped at `VIEW_GAS_CAP`); returns 0 or the callee's error code.

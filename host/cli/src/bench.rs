@@ -25,7 +25,8 @@ fn call(sender: u64, nonce: u64, contract: Address, entry: &str, input: Vec<u8>)
 }
 
 fn deploy(chain: &mut Chain, nonce: u64, code: Vec<u8>) -> Result<Address> {
-    let kind = TxKind::ContractDeploy { vm: ContractType::Wasm, code, deposit: 0, parachain: false };
+    let kind =
+        TxKind::ContractDeploy { vm: ContractType::Wasm, code, deposit: 0, parachain: false, non_reentrant: false };
     let gas = chain.params_at(nonce + 1).max_tx_gas;
     let out = chain.execute_wave(&block(nonce + 1), &[tx(1, nonce, gas, kind)])?;
     out.receipts[0].contract_address.ok_or_else(|| anyhow::anyhow!("deploy failed: {:?}", out.receipts[0].code))

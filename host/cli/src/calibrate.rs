@@ -73,7 +73,13 @@ pub fn measure(cfg: &ChainConfig, rounds: u32, scale: f64) -> Result<Vec<MixRate
         gas_limit: max,
         chain_id: chain.params_at(1).chain_id,
         access_list: None,
-        kind: TxKind::ContractDeploy { vm: ContractType::Wasm, code, deposit: 0, parachain: false },
+        kind: TxKind::ContractDeploy {
+            vm: ContractType::Wasm,
+            code,
+            deposit: 0,
+            parachain: false,
+            non_reentrant: false,
+        },
     };
     let out = chain.execute_wave(&block(1), &[deploy])?;
     let mixes = out.receipts[0].contract_address.context("deploying mixes.wat failed")?;

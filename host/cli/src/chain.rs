@@ -135,7 +135,7 @@ pub fn print_receipt(label: &str, r: &Receipt) {
 pub fn deploy_cmd(cfg: &ChainConfig, code: &Path, sender: u64, parachain: bool) -> Result<()> {
     let mut chain = open(cfg)?;
     let code = read_code(code)?;
-    let kind = TxKind::ContractDeploy { vm: ContractType::Wasm, code, deposit: 0, parachain };
+    let kind = TxKind::ContractDeploy { vm: ContractType::Wasm, code, deposit: 0, parachain, non_reentrant: false };
     let block = next_block(&chain, cfg);
     // A deploy may use up to the chain's per-transaction gas limit.
     let gas = chain.params_at(block.wave_id).max_tx_gas;

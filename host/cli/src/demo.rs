@@ -50,8 +50,13 @@ pub fn run(cfg: &ChainConfig, transfers: u64, fresh: bool) -> Result<()> {
     ];
     let mut txs = Vec::new();
     for (i, (_, code)) in codes.iter().enumerate() {
-        let kind =
-            TxKind::ContractDeploy { vm: ContractType::Wasm, code: code.clone(), deposit: 1_000, parachain: false };
+        let kind = TxKind::ContractDeploy {
+            vm: ContractType::Wasm,
+            code: code.clone(),
+            deposit: 1_000,
+            parachain: false,
+            non_reentrant: false,
+        };
         txs.push(chain::tx(&chain, cfg, deployer, i as u64, 50_000_000, kind)?);
     }
     let block = chain::next_block(&chain, cfg);

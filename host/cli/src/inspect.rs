@@ -75,15 +75,30 @@ pub fn run(cfg: &ChainConfig, what: What) -> Result<()> {
         What::Contract { address } => {
             let a = parse_address(&address)?;
             match chain.contract(&a)? {
-                Some(c) => println!(
-                    "{a}\n  type {}\n  code hash {}\n  owner {}\n  deposit {}\n  parachain {}\n  code version {}",
-                    c.vm,
-                    hex::encode(c.code_hash),
-                    c.owner,
-                    c.deposit,
-                    c.parachain,
-                    c.code_version
-                ),
+                Some(c) => {
+                    println!(
+                        "{a}\n  type {}\n  code hash {}\n  owner {}\n  deposit {}\n  parachain {}\n  code version {}",
+                        c.vm,
+                        hex::encode(c.code_hash),
+                        c.owner,
+                        c.deposit,
+                        c.parachain,
+                        c.code_version
+                    );
+                    println!("  non-reentrant {}\n  upgrades renounced {}", c.non_reentrant, c.upgrades_renounced);
+                    if let Some(p) = c.pending_upgrade {
+                        let state = match chain.head().last_wave {
+                            Some(w) if w >= p.activates_at_wave => "in effect",
+                            _ => "pending",
+                        };
+                        println!(
+                            "  upgrade {state}: code {} proposed at wave {}, runs from wave {}",
+                            hex::encode(p.code_hash),
+                            p.proposed_at_wave,
+                            p.activates_at_wave
+                        );
+                    }
+                }
                 None => println!("no contract at {a}"),
             }
         }

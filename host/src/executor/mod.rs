@@ -26,9 +26,9 @@ use vmhost_abi::{
 use crate::cache::ModuleCache;
 use crate::config::ExecConfig;
 use crate::error::{Error, Result};
-use crate::hostfns::{ChainServices, NoServices};
 use crate::params::ConsensusParams;
 use crate::registry::VmRegistry;
+use crate::services::{ChainServices, ReferenceServices};
 use crate::state::commit::{self, StateCommitment};
 use crate::state::{Column, StateBytes, Store, WaveCache, WriteBatch};
 use crate::vm::Vm;
@@ -169,12 +169,17 @@ fn wave_key(wave_id: u64) -> [u8; 8] {
 }
 
 impl Chain {
-    /// Opens a chain over `store`, resuming from its last committed wave.
+    /// Opens a chain over `store`, resuming from its last committed wave, with the reference
+    /// services ([`ReferenceServices::devnet`]: the devnet threshold committee, no parachain
+    /// governance).
     pub fn open(store: Arc<dyn Store>, registry: VmRegistry, config: ExecConfig) -> Result<Self> {
-        Self::open_with_services(store, registry, config, Arc::new(NoServices))
+        Self::open_with_services(store, registry, config, ReferenceServices::shared_devnet())
     }
 
-    /// [`Chain::open`] with chain-supplied crypto services.
+    /// [`Chain::open`] with the chain's own services (its threshold provider and parachain
+    /// governance). The provider's committee key must equal `crypto.threshold_committee_key`
+    /// of every parameter set the configuration holds (a provider without threshold
+    /// encryption is accepted: its host functions trap `Unsupported`).
     pub fn open_with_services(
         store: Arc<dyn Store>,
         registry: VmRegistry,
@@ -198,6 +203,16 @@ impl Chain {
             None => Vec::new(),
         };
         check_params_log(&config, &params_log, &head)?;
+        if let Some(key) = services.threshold_committee_key() {
+            if let Some(p) = config.param_sets().find(|p| p.crypto.threshold_committee_key != key) {
+                return Err(Error::Config(format!(
+                    "the threshold provider encrypts under committee key {} but consensus parameter \
+                     crypto.threshold_committee_key is {}",
+                    hex::encode(key),
+                    hex::encode(p.crypto.threshold_committee_key)
+                )));
+            }
+        }
         let mut per_call = 0usize;
         for ty in registry.types() {
             let Ok(vm) = registry.vm(ty) else { continue };
@@ -495,6 +510,20 @@ impl Chain {
     /// A contract record as committed.
     pub fn contract(&self, addr: &Address) -> Result<Option<ContractRecord>> {
         self.read_record(&keys::contract(addr))
+    }
+
+    /// A contract's pending upgrade as committed, with its code: public from the proposal on,
+    /// so anyone can read the code before it runs. From its `activates_at_wave` on the upgrade
+    /// is in effect ([`ContractRecord::code_at`]) even though the record still lists it until
+    /// its next write.
+    pub fn pending_upgrade(&self, addr: &Address) -> Result<Option<(vmhost_abi::PendingUpgrade, Vec<u8>)>> {
+        let Some(pending) = self.contract(addr)?.and_then(|r| r.pending_upgrade) else {
+            return Ok(None);
+        };
+        let code = self.read_state(&keys::code(&pending.code_hash))?.ok_or_else(|| {
+            Error::Corrupt(format!("code {} of a pending upgrade missing", hex::encode(pending.code_hash)))
+        })?;
+        Ok(Some((pending, code)))
     }
 
     /// A borsh record at `key` as committed.

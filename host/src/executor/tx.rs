@@ -63,6 +63,8 @@ pub fn intrinsic_gas(
         TxKind::ContractDeploy { code, .. } | TxKind::ContractUpgrade { code, .. } => {
             per_byte(i.deploy_base, i.deploy_per_byte, code.len())
         }
+        // One record read and written, like a call's intrinsic part.
+        TxKind::ContractUpgradeCancel { .. } | TxKind::ContractRenounceUpgrades { .. } => i.call_base,
     };
     let entries = tx.access_list.as_ref().map_or(0, AccessList::len);
     Ok(per_byte(kind, i.access_list_key, entries))
@@ -91,6 +93,9 @@ pub fn required_access(
         TxKind::ContractUpgrade { contract, code } => {
             list.writes.push(keys::contract(contract));
             list.writes.push(keys::code(blake3::hash(code).as_bytes()));
+        }
+        TxKind::ContractUpgradeCancel { contract } | TxKind::ContractRenounceUpgrades { contract } => {
+            list.writes.push(keys::contract(contract));
         }
         TxKind::Native(n) => {
             let handler = registry.native().map_err(|_| ErrorCode::UnknownContractType)?;
@@ -225,7 +230,7 @@ pub(crate) fn execute(wave: &WaveCtx<'_>, cache: &WaveCache, tx: &Transaction) -
         }
     };
     let budget = tx.gas_limit - intrinsic;
-    let d = dispatch(wave, tx, state, budget, record, sender_key, access)?;
+    let d = dispatch(wave, tx, &tx_hash, state, budget, record, sender_key, access)?;
     let Dispatched { mut state, mut code, gas_used, return_data, contract_address } = d;
     let gas_used = intrinsic.saturating_add(gas_used).min(tx.gas_limit);
     let fee = if fee_exempt(tx) { 0 } else { (gas_used as u128).saturating_mul(wave.block.base_fee) };
@@ -257,8 +262,17 @@ pub(crate) fn execute(wave: &WaveCtx<'_>, cache: &WaveCache, tx: &Transaction) -
     let (writes, events) = state.into_changes()?;
     cache.apply(writes);
     let status = match (&tx.kind, code.is_ok()) {
-        // A native transaction either does what it says or fails its checks.
-        (TxKind::Native(_), false) => ReceiptStatus::Failed,
+        // A native transaction, a deploy and the lifecycle kinds either do what they say or
+        // fail their checks (whatever the code's range: a deploy refused for its imports says
+        // `ParachainOnly`, and was not trapped).
+        (
+            TxKind::Native(_)
+            | TxKind::ContractDeploy { .. }
+            | TxKind::ContractUpgrade { .. }
+            | TxKind::ContractUpgradeCancel { .. }
+            | TxKind::ContractRenounceUpgrades { .. },
+            false,
+        ) => ReceiptStatus::Failed,
         _ => status_of(code),
     };
     Ok(Receipt {
@@ -273,9 +287,11 @@ pub(crate) fn execute(wave: &WaveCtx<'_>, cache: &WaveCache, tx: &Transaction) -
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn dispatch<'c>(
     wave: &WaveCtx<'_>,
     tx: &Transaction,
+    tx_hash: &[u8; 32],
     mut state: OverlayStack<'c>,
     budget: u64,
     record: Option<ContractRecord>,
@@ -296,8 +312,15 @@ fn dispatch<'c>(
             let code = r.err().unwrap_or(ErrorCode::Ok);
             Ok(done(state, code, 0, Vec::new()))
         }
-        TxKind::ContractDeploy { vm, code, deposit, parachain } => {
-            let out = deploy::deploy(wave, &mut state, tx, vm, code, *deposit, *parachain)?;
+        TxKind::ContractDeploy { vm, code, deposit, parachain, non_reentrant } => {
+            let req = deploy::DeployRequest {
+                ty: vm,
+                code,
+                deposit: *deposit,
+                parachain: *parachain,
+                non_reentrant: *non_reentrant,
+            };
+            let out = deploy::deploy(wave, &mut state, tx, req)?;
             Ok(Dispatched {
                 state,
                 code: out.code,
@@ -310,9 +333,17 @@ fn dispatch<'c>(
             let out = deploy::upgrade(wave, &mut state, tx, contract, code)?;
             Ok(done(state, out, 0, Vec::new()))
         }
+        TxKind::ContractUpgradeCancel { contract } => {
+            let out = deploy::cancel_upgrade(wave, &mut state, tx, contract)?;
+            Ok(done(state, out, 0, Vec::new()))
+        }
+        TxKind::ContractRenounceUpgrades { contract } => {
+            let out = deploy::renounce_upgrades(wave, &mut state, tx, contract)?;
+            Ok(done(state, out, 0, Vec::new()))
+        }
         TxKind::ContractCall { contract, entry, input, value }
         | TxKind::ParachainCall { contract, entry, input, value } => {
-            let mut host = HostCtx::new(wave, state, tx.sender, access);
+            let mut host = HostCtx::new(wave, state, tx.sender, *tx_hash, access);
             let r = host.invoke(crate::hostfns::Invoke {
                 caller: tx.sender,
                 target: *contract,

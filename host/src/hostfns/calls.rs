@@ -81,6 +81,10 @@ impl HostCtx<'_, '_> {
                 }
             }
         }
+        // Native handlers at the reserved system addresses (`system.rs`).
+        if let Some(id) = inv.target.system_contract_id() {
+            return self.invoke_system(inv, id);
+        }
         // Reading the target's record and code is an access like any other, whether or not
         // its module is resident: gas and access checks never depend on the cache. (The keys
         // are derived only when there is a list to check them against.)
@@ -96,8 +100,16 @@ impl HostCtx<'_, '_> {
         let Some(record) = record else {
             return Ok(InvokeResult::failed(ErrorCode::CallTargetMissing, 0));
         };
+        // A contract that refuses re-entry fails the call while it is on the stack (its own
+        // storage context in a frame below; delegate calls run in the caller's context).
+        if record.non_reentrant && inv.kind != CallKind::Delegate && self.frames.iter().any(|f| f.storage == inv.target)
+        {
+            return Ok(InvokeResult::failed(ErrorCode::Reentrancy, 0));
+        }
+        // The code that runs in this wave: a pending upgrade's once its grace period is over.
+        let code_hash = record.code_at(self.block.wave_id);
         if self.restricted() {
-            if let Err(trap) = self.check_read(&keys::code(&record.code_hash)) {
+            if let Err(trap) = self.check_read(&keys::code(&code_hash)) {
                 return Ok(InvokeResult::failed(trap.code, inv.gas_limit));
             }
         }
@@ -105,8 +117,8 @@ impl HostCtx<'_, '_> {
         let tag = self.wave.tag(&record.vm, &*vm);
         let state_ref = &self.state;
         let loaded =
-            self.env.modules.get(&inv.target, record.code_hash, &*vm, tag, self.params, &**self.env.store(), || {
-                Ok(state_ref.get(&keys::code(&record.code_hash))?.map(|c| c.to_vec()))
+            self.env.modules.get(&inv.target, code_hash, &*vm, tag, self.params, &**self.env.store(), || {
+                Ok(state_ref.get(&keys::code(&code_hash))?.map(|c| c.to_vec()))
             })?;
         // An entry point the module does not export fails before anything runs.
         let Some(entry_cost) = loaded.meta.entry_cost(inv.entry) else {

@@ -1,44 +1,50 @@
-//! Hashing and the crypto services a chain supplies.
+//! Hashing, signatures and threshold encryption.
 //!
-//! Keccak-256 and BLAKE3 are built in. Poseidon2, FALCON-512 verification and threshold
-//! encryption depend on the chain's parameters (field and round constants, committee keys), so
-//! the chain supplies them through [`ChainServices`]; without a provider the host function
-//! traps with `Unsupported` (listed as such in `docs/abi-v1.md`).
+//! Keccak-256, BLAKE3, Poseidon2 (`vmhost/poseidon2/v1`) and FALCON-512 verification are built
+//! in (`vmhost-crypto` for the last two). Threshold encryption goes through the chain's
+//! provider ([`crate::ChainServices`]); the host derives every encryption's seed from public
+//! transaction data ([`encryption_seed`]) so all validators make the same ciphertext.
+//!
+//! Costs: every function charges its row's base first (the dispatcher), then its per-unit
+//! part from the declared lengths before reading anything: input bytes for the two byte hashes,
+//! absorbed 62-byte blocks for Poseidon2, key + signature + `crypto.falcon_message_weight` ×
+//! message bytes for FALCON, plaintext or ciphertext bytes for the threshold functions.
 
 use sha3::Digest;
 use vmhost_abi::{ErrorCode, GasCost, HostFn};
+use vmhost_crypto::{falcon, poseidon2};
 
 use super::{arg32, charge, ret_i32, HostCtx};
 use crate::vm::{GuestMemory, HostTrap};
 
-/// Cryptographic services supplied by the chain. Every method must be deterministic across
-/// validators. The defaults return `Unsupported`.
-pub trait ChainServices: Send + Sync {
-    /// Poseidon2 hash of `input`.
-    fn poseidon2(&self, _input: &[u8]) -> Result<[u8; 32], ErrorCode> {
-        Err(ErrorCode::Unsupported)
-    }
-    /// FALCON-512 verification.
-    fn falcon512_verify(&self, _pk: &[u8], _msg: &[u8], _sig: &[u8]) -> Result<bool, ErrorCode> {
-        Err(ErrorCode::Unsupported)
-    }
-    /// Encrypts under the current committee's threshold key.
-    fn threshold_encrypt(&self, _plaintext: &[u8]) -> Result<Vec<u8>, ErrorCode> {
-        Err(ErrorCode::Unsupported)
-    }
-    /// Combines the pre-collected committee shares and decrypts.
-    fn threshold_decrypt(&self, _ciphertext: &[u8]) -> Result<Vec<u8>, ErrorCode> {
-        Err(ErrorCode::Unsupported)
-    }
+/// Domain of [`HostCtx::encryption_seed`] (a BLAKE3 key-derivation context).
+pub const SEED_CONTEXT: &str = "vmhost/v1/threshold-encrypt-seed";
+
+/// The seed of one `threshold_encrypt`: BLAKE3 in key-derivation mode with context
+/// [`SEED_CONTEXT`] over `tx_hash (32) ‖ contract (32) ‖ depth (u32 LE) ‖ counter (u32 LE)`,
+/// where `contract` is the calling frame's own address (its storage context), `depth` the
+/// frame's call depth (1 for the top-level call) and `counter` the number of
+/// `threshold_encrypt` calls the transaction made before this one, at any depth (calls in
+/// frames that later failed count too).
+pub fn encryption_seed(tx_hash: &[u8; 32], contract: &[u8; 32], depth: u32, counter: u32) -> [u8; 32] {
+    let mut h = blake3::Hasher::new_derive_key(SEED_CONTEXT);
+    h.update(tx_hash);
+    h.update(contract);
+    h.update(&depth.to_le_bytes());
+    h.update(&counter.to_le_bytes());
+    *h.finalize().as_bytes()
 }
 
-/// No services: every service host function traps with `Unsupported`.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoServices;
-
-impl ChainServices for NoServices {}
-
 impl HostCtx<'_, '_> {
+    /// The next encryption seed of this transaction (see [`encryption_seed`]).
+    fn next_encryption_seed(&mut self) -> Result<[u8; 32], HostTrap> {
+        let contract = self.frame()?.storage;
+        let depth = u32::try_from(self.frames.len()).unwrap_or(u32::MAX);
+        let counter = self.encryptions;
+        self.encryptions = self.encryptions.saturating_add(1);
+        Ok(encryption_seed(&self.tx_hash, &contract.0, depth, counter))
+    }
+
     pub(super) fn crypto_fn(
         &mut self,
         f: HostFn,
@@ -47,7 +53,6 @@ impl HostCtx<'_, '_> {
         gas: &mut u64,
         cost: GasCost,
     ) -> Result<u64, HostTrap> {
-        let services = &*self.env.services;
         let max_input = self.params.limits.max_crypto_input;
         match f {
             HostFn::HashKeccak256 | HostFn::HashBlake3 | HostFn::HashPoseidon2 => {
@@ -55,29 +60,37 @@ impl HostCtx<'_, '_> {
                 if in_len > max_input {
                     return Err(HostTrap::new(ErrorCode::InputTooLarge));
                 }
-                charge(gas, cost.per_byte.saturating_mul(in_len as u64))?;
+                // Poseidon2 is priced per absorbed block (one permutation each), the byte
+                // hashes per byte.
+                let units = match f {
+                    HostFn::HashPoseidon2 => poseidon2::blocks(in_len as usize),
+                    _ => u64::from(in_len),
+                };
+                charge(gas, cost.per_byte.saturating_mul(units))?;
                 let input = mem.read(in_ptr, in_len)?;
                 let out: [u8; 32] = match f {
                     HostFn::HashKeccak256 => sha3::Keccak256::digest(input).into(),
                     HostFn::HashBlake3 => *blake3::hash(input).as_bytes(),
-                    _ => services.poseidon2(input).map_err(HostTrap::new)?,
+                    _ => poseidon2::hash(input),
                 };
                 mem.write(out_ptr, &out)?;
                 Ok(0)
             }
             HostFn::FalconVerify => {
-                let lens = [arg32(args, 1), arg32(args, 3), arg32(args, 5)];
-                if lens.iter().any(|l| *l > max_input) {
+                let [pk_len, msg_len, sig_len] = [arg32(args, 1), arg32(args, 3), arg32(args, 5)];
+                if [pk_len, msg_len, sig_len].iter().any(|l| *l > max_input) {
                     return Err(HostTrap::new(ErrorCode::InputTooLarge));
                 }
-                // Key, message and signature bytes all pass through the verifier.
-                let bytes: u64 = lens.iter().map(|l| u64::from(*l)).sum();
-                charge(gas, cost.per_byte.saturating_mul(bytes))?;
-                let pk = mem.read(arg32(args, 0), lens[0])?;
-                let msg = mem.read(arg32(args, 2), lens[1])?;
-                let sig = mem.read(arg32(args, 4), lens[2])?;
-                let ok = services.falcon512_verify(pk, msg, sig).map_err(HostTrap::new)?;
-                Ok(ok as u64)
+                let weight = self.params.crypto.falcon_message_weight;
+                let units = u64::from(pk_len)
+                    .saturating_add(u64::from(sig_len))
+                    .saturating_add(weight.saturating_mul(u64::from(msg_len)));
+                charge(gas, cost.per_byte.saturating_mul(units))?;
+                let pk = mem.read(arg32(args, 0), pk_len)?;
+                let msg = mem.read(arg32(args, 2), msg_len)?;
+                let sig = mem.read(arg32(args, 4), sig_len)?;
+                // Malformed keys and signatures are not valid signatures: 0, never a trap.
+                Ok(u64::from(falcon::verify512(pk, msg, sig) == Ok(true)))
             }
             HostFn::ThresholdEncrypt | HostFn::ThresholdDecrypt => {
                 let (in_ptr, in_len, out_ptr, out_cap) =
@@ -86,13 +99,19 @@ impl HostCtx<'_, '_> {
                     return Err(HostTrap::new(ErrorCode::InputTooLarge));
                 }
                 charge(gas, cost.per_byte.saturating_mul(in_len as u64))?;
-                let input = mem.read(in_ptr, in_len)?;
+                let env = self.env;
+                let services = &*env.services;
                 let out = if f == HostFn::ThresholdEncrypt {
-                    services.threshold_encrypt(input)
+                    let seed = self.next_encryption_seed()?;
+                    let input = mem.read(in_ptr, in_len)?;
+                    services.threshold_encrypt(input, &seed).map_err(HostTrap::new)?
                 } else {
-                    services.threshold_decrypt(input)
-                }
-                .map_err(HostTrap::new)?;
+                    let input = mem.read(in_ptr, in_len)?;
+                    match services.threshold_decrypt(input).map_err(HostTrap::new)? {
+                        Some(plaintext) => plaintext,
+                        None => return Ok(ret_i32(-1)),
+                    }
+                };
                 // A provider's output is bounded like return data before it is measured in an
                 // i32 (a provider is chain code, but the guest sees only what the ABI allows).
                 if out.len() > self.params.limits.max_return_len as usize {

@@ -12,12 +12,13 @@ mod context;
 mod crypto;
 mod events;
 mod storage;
+mod system;
 
 use vmhost_abi::{Access, AccessList, Address, BlockContext, ErrorCode, HostFn, StateKey};
 
 pub(crate) use calls::read_contract;
 pub use calls::{CallKind, Invoke, InvokeResult};
-pub use crypto::{ChainServices, NoServices};
+pub use crypto::{encryption_seed, SEED_CONTEXT};
 
 use crate::error::Error;
 use crate::executor::{Env, WaveCtx};
@@ -66,6 +67,10 @@ pub struct HostCtx<'e, 'c> {
     pub(crate) state: OverlayStack<'c>,
     pub(crate) frames: Vec<Frame>,
     pub(crate) origin: Address,
+    /// The transaction's hash (a seed input of `threshold_encrypt`).
+    pub(crate) tx_hash: [u8; 32],
+    /// `threshold_encrypt` calls made so far by the transaction, at any depth.
+    pub(crate) encryptions: u32,
     access: Option<AccessList>,
     pub(crate) fatal: Option<Error>,
     /// A fault of the transaction itself (an access outside its declared list): every frame
@@ -112,6 +117,7 @@ impl<'e, 'c> HostCtx<'e, 'c> {
         wave: &'e WaveCtx<'e>,
         state: OverlayStack<'c>,
         origin: Address,
+        tx_hash: [u8; 32],
         access: Option<AccessList>,
     ) -> Self {
         Self {
@@ -122,6 +128,8 @@ impl<'e, 'c> HostCtx<'e, 'c> {
             state,
             frames: Vec::new(),
             origin,
+            tx_hash,
+            encryptions: 0,
             access,
             fatal: None,
             tx_fault: std::cell::Cell::new(None),

@@ -92,8 +92,10 @@ impl RocksStore {
 /// The on-disk layout this vmhost reads and writes (the encoding of keys and values in every
 /// column). Bumped whenever it changes; a store of another layout is refused when opened.
 /// Layout 2: wave records carry the consensus-parameter hash, `meta/params` records the
-/// parameter history, transactions carry split read/write access lists.
-pub const STORE_LAYOUT: u32 = 2;
+/// parameter history, transactions carry split read/write access lists. Layout 3: contract
+/// records carry a pending upgrade, the renounce and non-reentrant flags; consensus parameters
+/// carry the crypto and contract sections; two new transaction kinds.
+pub const STORE_LAYOUT: u32 = 3;
 
 /// The `Meta` key holding the store's layout (`u32` little endian).
 pub const LAYOUT_KEY: &[u8] = b"store_layout";

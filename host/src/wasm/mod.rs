@@ -153,6 +153,9 @@ pub struct ModuleMeta {
     pub entries: Option<Vec<(String, u32)>>,
     /// Whether the module went through the write-tracking pass.
     pub tracked: bool,
+    /// Whether the module imports a parachain-only host function (a deploy or upgrade of a
+    /// plain contract with such code is refused with `ParachainOnly`).
+    pub parachain_imports: bool,
 }
 
 impl ModuleMeta {
@@ -175,8 +178,8 @@ pub struct PreparedModule {
     pub meta: ModuleMeta,
 }
 
-/// Version of this pipeline's sequence of passes.
-const PIPELINE_VERSION: u32 = 1;
+/// Version of this pipeline's sequence of passes (2: `ModuleMeta::parachain_imports`).
+const PIPELINE_VERSION: u32 = 2;
 
 /// Runs the whole pipeline: gate (under `limits`), limits pass, metering (under `weights`, when
 /// injected), write tracking (when asked for and the module allows it).
@@ -211,7 +214,9 @@ pub fn prepare_module(
             }
         }
     };
-    Ok(PreparedModule { code, meta: ModuleMeta { initial_pages: info.initial_pages, entries: Some(entries), tracked } })
+    let parachain_imports = info.imports.iter().any(|f| f.spec().access == vmhost_abi::Access::ParachainOnly);
+    let meta = ModuleMeta { initial_pages: info.initial_pages, entries: Some(entries), tracked, parachain_imports };
+    Ok(PreparedModule { code, meta })
 }
 
 /// Identifies what [`prepare_module`] produces for `pipeline` and `weights`: the ABI, metering,
