@@ -7,6 +7,7 @@
   (import "vmhost" "caller" (func $caller (param i32)))
   (import "vmhost" "hash_keccak256" (func $keccak (param i32 i32 i32)))
   (import "vmhost" "hash_blake3" (func $blake3 (param i32 i32 i32)))
+  (import "vmhost" "hash_poseidon2" (func $poseidon2 (param i32 i32 i32)))
   (import "vmhost" "sload" (func $sload (param i32 i32 i32) (result i32)))
   (import "vmhost" "sstore" (func $sstore (param i32 i32 i32)))
   (import "vmhost" "balance" (func $balance (param i32 i32)))
@@ -57,6 +58,8 @@
     (loop $l (call $keccak (i32.const 1024) (i32.const 0) (i32.const 32)) (br $l)))
   (func (export "keccak_1k")
     (loop $l (call $keccak (i32.const 1024) (i32.const 1024) (i32.const 32)) (br $l)))
+  (func (export "poseidon2_1k")
+    (loop $l (call $poseidon2 (i32.const 1024) (i32.const 1024) (i32.const 32)) (br $l)))
   (func (export "blake3_empty")
     (loop $l (call $blake3 (i32.const 1024) (i32.const 0) (i32.const 32)) (br $l)))
 

@@ -28,6 +28,7 @@ pub const MIX_ENTRIES: &[(&str, u64)] = &[
     ("keccak_empty", 20_000_000),
     ("keccak_1k", 50_000_000),
     ("blake3_empty", 20_000_000),
+    ("poseidon2_1k", 50_000_000),
     ("sload_miss", 20_000_000),
     ("balance_miss", 20_000_000),
     ("sstore_new", 50_000_000),
