@@ -73,6 +73,7 @@ mod error;
 mod gate;
 pub mod limits;
 mod metering;
+pub mod reset;
 mod tracking;
 
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -81,6 +82,7 @@ pub use error::DeployError;
 pub use gate::{deterministic_features, validate, ModuleInfo, WasmLimits};
 pub use limits::{frame_costs, instrument_limits, Limited, MEMORY_LIMIT_EXPORT, STACK_EXPORT};
 pub use metering::{instrument, instrument_with, operator_cost, operator_cost_with};
+pub use reset::{trap_code, Counters, GlobalValue, Pristine, TrackedMemory, Trap, WarmInstance, MAX_RESET_BYTES};
 pub use tracking::{
     track_writes, Untrackable, DATA_HI_EXPORT, DATA_LO_EXPORT, DIRTY_HI_EXPORT, DIRTY_LO_EXPORT, GLOBAL_EXPORT_PREFIX,
 };

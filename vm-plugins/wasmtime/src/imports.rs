@@ -4,7 +4,8 @@
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 
-use vmhost::{GuestMemory, Host, HostTrap, SliceMemory};
+use vmhost::wasm::TrackedMemory;
+use vmhost::{Host, HostTrap};
 use vmhost_abi::{ValType, HOST_FUNCTIONS, IMPORT_MODULE};
 use wasmtime::{Caller, Engine, FuncType, Linker, Memory, Val, ValRaw};
 
@@ -32,50 +33,6 @@ impl StoreData {
         self.host = None;
         self.memory = None;
         self.counters = None;
-    }
-}
-
-/// An empty write range.
-pub(crate) const NOTHING_WRITTEN: (u32, u32) = (u32::MAX, 0);
-
-/// Guest memory as host functions see it, recording the range they write.
-struct TrackedMemory<'a> {
-    mem: &'a mut [u8],
-    written: &'a mut (u32, u32),
-    /// The guest's stack units left (read for the call host functions only).
-    stack_left: Option<u32>,
-}
-
-impl TrackedMemory<'_> {
-    fn widen(&mut self, lo: usize, hi: usize) {
-        let (lo, hi) = (u32::try_from(lo).unwrap_or(u32::MAX), u32::try_from(hi).unwrap_or(u32::MAX));
-        self.written.0 = self.written.0.min(lo);
-        self.written.1 = self.written.1.max(hi);
-    }
-}
-
-impl GuestMemory for TrackedMemory<'_> {
-    fn data(&self) -> &[u8] {
-        self.mem
-    }
-
-    /// Whole-memory access: all of it counts as written.
-    fn data_mut(&mut self) -> &mut [u8] {
-        self.widen(0, self.mem.len());
-        self.mem
-    }
-
-    /// The checked write of [`GuestMemory::write`], recording only the bytes written.
-    fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), HostTrap> {
-        SliceMemory(&mut *self.mem).write(ptr, bytes)?;
-        if !bytes.is_empty() {
-            self.widen(ptr as usize, ptr as usize + bytes.len());
-        }
-        Ok(())
-    }
-
-    fn stack_left(&self) -> Option<u32> {
-        self.stack_left
     }
 }
 
@@ -132,7 +89,7 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreData>> {
                 return Err(wasmtime::Error::new(HostTrap::new(vmhost_abi::ErrorCode::OtherTrap)));
             };
             let (mem, data) = memory.data_and_store_mut(&mut caller);
-            let mut mem = TrackedMemory { mem, written: &mut data.host_writes, stack_left };
+            let mut mem = TrackedMemory::new(mem, &mut data.host_writes, stack_left);
             // SAFETY: `host` points at the `&mut dyn Host` passed to `Module::call`, which
             // outlives the call and is not otherwise used while the guest runs.
             let host = unsafe { &mut *host.as_ptr() };

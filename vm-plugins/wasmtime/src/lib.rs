@@ -58,8 +58,10 @@ use vmhost_abi::ErrorCode;
 use wasmtime::{Engine, Extern, Global, Instance, InstancePre, Memory, ModuleExport, Store, Trap, Val, ValRaw};
 
 pub use config::{Metering, WasmtimeConfig};
-use imports::{StoreData, NOTHING_WRITTEN};
-pub use warm::{ReuseStats, MAX_RESET_BYTES};
+use imports::StoreData;
+pub use vmhost::wasm::MAX_RESET_BYTES;
+use vmhost::wasm::{reset::NOTHING_WRITTEN, trap_code, Counters as CounterValues, Trap as GuestTrap};
+pub use warm::ReuseStats;
 
 /// Artifact framing: magic, then BLAKE3 of the payload, then the serialized module.
 const ARTIFACT_MAGIC: &[u8; 8] = b"VMHWT\x02\x00\x00";
@@ -447,17 +449,17 @@ fn export_global(store: &mut Store<StoreData>, instance: &Instance, export: &Mod
     }
 }
 
-/// Whether a counter global was set to -1 by the module before it trapped.
-fn tripped(store: &mut Store<StoreData>, g: &Global) -> bool {
-    g.get(&mut *store).i32().is_some_and(|v| v < 0)
+/// A counter global's value (0 if unreadable).
+fn counter(store: &mut Store<StoreData>, g: &Global) -> i32 {
+    g.get(&mut *store).i32().unwrap_or(0)
 }
 
-/// Maps a wasmtime error to an ABI trap code, or an infrastructure error. `exhausted` tells
-/// whether the injected gas counter ran out; `stack` and `memory` whether the limits pass
-/// stopped the call.
-fn classify(err: &wasmtime::Error, exhausted: bool, stack: bool, memory: bool) -> Result<ErrorCode, VmError> {
+/// Names a wasmtime error the engine-neutral way ([`GuestTrap`], which the host maps to a code
+/// with the counters), or makes it an infrastructure error: wasmtime's own stack and memory
+/// limits are backstops a prepared module never reaches, and a timeout is the node's problem.
+fn classify(err: &wasmtime::Error) -> Result<GuestTrap, VmError> {
     if let Some(t) = err.downcast_ref::<HostTrap>() {
-        return Ok(t.code);
+        return Ok(GuestTrap::Host(t.code));
     }
     if err.downcast_ref::<MemoryLimitExceeded>().is_some() {
         return Err(VmError::Backstop("wasmtime's memory limiter".into()));
@@ -466,20 +468,16 @@ fn classify(err: &wasmtime::Error, exhausted: bool, stack: bool, memory: bool) -
         return Err(VmError::Internal(format!("{err:#}")));
     };
     Ok(match trap {
-        Trap::OutOfFuel => ErrorCode::OutOfGas,
-        Trap::UnreachableCodeReached if exhausted => ErrorCode::OutOfGas,
-        Trap::UnreachableCodeReached if stack => ErrorCode::StackOverflow,
-        Trap::UnreachableCodeReached if memory => ErrorCode::MemoryLimit,
-        Trap::UnreachableCodeReached => ErrorCode::Unreachable,
-        // The host's stack pass stops a prepared module long before wasmtime's own limit.
+        Trap::OutOfFuel => GuestTrap::OutOfFuel,
+        Trap::UnreachableCodeReached => GuestTrap::Unreachable,
         Trap::StackOverflow => return Err(VmError::Backstop("wasmtime's stack limit".into())),
         Trap::Interrupt => return Err(VmError::Timeout),
         Trap::AllocationTooLarge => return Err(VmError::Backstop("wasmtime allocation limit".into())),
-        Trap::MemoryOutOfBounds | Trap::HeapMisaligned => ErrorCode::MemoryOutOfBounds,
-        Trap::TableOutOfBounds | Trap::IndirectCallToNull | Trap::BadSignature => ErrorCode::IndirectCallFault,
-        Trap::IntegerOverflow | Trap::BadConversionToInteger => ErrorCode::IntegerOverflow,
-        Trap::IntegerDivisionByZero => ErrorCode::IntegerDivisionByZero,
-        _ => ErrorCode::OtherTrap,
+        Trap::MemoryOutOfBounds | Trap::HeapMisaligned => GuestTrap::MemoryOutOfBounds,
+        Trap::TableOutOfBounds | Trap::IndirectCallToNull | Trap::BadSignature => GuestTrap::IndirectCallFault,
+        Trap::IntegerOverflow | Trap::BadConversionToInteger => GuestTrap::IntegerOverflow,
+        Trap::IntegerDivisionByZero => GuestTrap::IntegerDivisionByZero,
+        _ => GuestTrap::Other,
     })
 }
 
@@ -627,16 +625,19 @@ impl WasmtimeModule {
         // This skips `Func::typed`'s per-call type lookup (~0.15 µs of a ~2.3 µs call).
         let mut no_values: [ValRaw; 0] = [];
         let r = unsafe { func.call_unchecked(&mut *store, &mut no_values[..] as *mut [ValRaw]) };
-        let (gas_left, exhausted) = gas_left(store, counters.gas);
+        let (gas_left, raw_gas) = gas_left(store, counters.gas);
         let result = match r {
             Ok(()) => {
                 counters.budgets = Some(budgets);
                 Ok(())
             }
             Err(e) => {
-                let stack = tripped(store, &counters.stack);
-                let memory = tripped(store, &counters.memory);
-                Err(classify(&e, exhausted, stack, memory)?)
+                let values = CounterValues {
+                    gas: raw_gas,
+                    stack: counter(store, &counters.stack),
+                    memory: counter(store, &counters.memory),
+                };
+                Err(trap_code(classify(&e)?, values))
             }
         };
         let gas_left = if result == Err(ErrorCode::OutOfGas) { 0 } else { gas_left };
@@ -644,16 +645,17 @@ impl WasmtimeModule {
     }
 }
 
-/// Gas left after a call, and whether the injected counter ran out.
-fn gas_left(store: &mut Store<StoreData>, gas: Option<Global>) -> (u64, bool) {
+/// Gas left after a call, and the injected counter as the module left it (`None` with engine
+/// fuel).
+fn gas_left(store: &mut Store<StoreData>, gas: Option<Global>) -> (u64, Option<i64>) {
     match gas {
         Some(g) => {
             let v = g.get(&mut *store).i64().unwrap_or(0);
-            (v.max(0) as u64, v < 0)
+            (v.max(0) as u64, Some(v))
         }
         // Engine fuel reports exhaustion as its own trap (`OutOfFuel`). wasmtime checks fuel
         // at function entries and loop headers, so straight-line code can finish a few
         // operators past the budget; the receipt then shows the whole budget used.
-        None => (store.get_fuel().unwrap_or(0), false),
+        None => (store.get_fuel().unwrap_or(0), None),
     }
 }

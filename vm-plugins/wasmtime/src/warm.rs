@@ -16,7 +16,7 @@
 //! Tables cannot change (the pass declines modules with table writes or segment drops). An
 //! instance is dropped instead of reset when its call trapped (a trap may fall between widening
 //! the range and the write), when its memory grew (wasm cannot shrink a memory), or when the
-//! range is larger than [`MAX_RESET_BYTES`] (then wasmtime's reset of the pool slot, which
+//! range is larger than [`MAX_RESET_BYTES`](vmhost::wasm::MAX_RESET_BYTES) (then wasmtime's reset of the pool slot, which
 //! finds dirty pages itself, is as cheap). So a call on a warm instance starts from exactly the
 //! state a fresh instance would have, and whether an instance was warm — which depends on
 //! thread scheduling and on what ran before — never shows in a receipt, gas or state.
@@ -26,15 +26,13 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use vmhost::wasm::{GlobalValue, WarmInstance};
 use vmhost::wasm::{DATA_HI_EXPORT, DATA_LO_EXPORT, DIRTY_HI_EXPORT, DIRTY_LO_EXPORT, GLOBAL_EXPORT_PREFIX};
 use vmhost::{CallOutcome, CallParams, Host, VmError};
 use wasmtime::{Extern, Global, Instance, Memory, ModuleExport, Store, Val};
 
 use crate::imports::StoreData;
 use crate::{export_global, Counters, Failure, WasmtimeModule};
-
-/// Largest dirty range reset in place; a call that dirtied more drops its instance.
-pub const MAX_RESET_BYTES: usize = 256 << 10;
 
 /// The tracking exports of a loaded module.
 pub(crate) struct Tracking {
@@ -63,13 +61,8 @@ impl Tracking {
     }
 }
 
-/// A module's state right after instantiation, as far as a call can change it.
-pub(crate) struct Pristine {
-    memory_size: usize,
-    data_lo: usize,
-    data: Vec<u8>,
-    globals: Vec<Val>,
-}
+/// A module's state right after instantiation (the host's, shared by every wasm backend).
+pub(crate) use vmhost::wasm::Pristine;
 
 /// An idle instance, in a store of its own.
 pub(crate) struct Warm {
@@ -96,7 +89,7 @@ pub struct ReuseStats {
     /// Warm instances created (a top-level call found no idle one of its module).
     pub instantiated: u64,
     /// Warm instances dropped after their call instead of reset: it trapped, grew memory, or
-    /// dirtied more than [`MAX_RESET_BYTES`].
+    /// dirtied more than [`MAX_RESET_BYTES`](vmhost::wasm::MAX_RESET_BYTES).
     pub dropped: u64,
     /// Bytes of linear memory restored by the resets (the dirty ranges' total length).
     pub bytes_reset: u64,
@@ -243,7 +236,7 @@ impl WasmtimeModule {
             );
             let (data_lo, data_hi) = (get_u32(&mut store, &lo)? as usize, get_u32(&mut store, &hi)? as usize);
             let data = memory.data(&store).get(data_lo..data_hi)?.to_vec();
-            let values = globals.iter().map(|g| g.get(&mut store)).collect();
+            let values = globals.iter().map(|g| to_value(g.get(&mut store))).collect::<Option<Vec<_>>>()?;
             let memory_size = memory.data_size(&store);
             // Every instance of the module starts identical, so a racing thread sets the same.
             let _ = self.pristine.set(Pristine { memory_size, data_lo, data, globals: values });
@@ -251,74 +244,59 @@ impl WasmtimeModule {
         Some(Warm { store, instance, memory, counters, dirty_lo, dirty_hi, globals })
     }
 
-    /// Puts a warm instance back into its pristine state after a call that completed;
-    /// `false` if it cannot be (then it is dropped).
+    /// Puts a warm instance back into its pristine state after a call that completed (the
+    /// host's reset, [`vmhost::wasm::reset::reset`]); `false` if it cannot be (then it is dropped).
     fn reset(&self, w: &mut Warm) -> bool {
         let Some(p) = self.pristine.get() else { return false };
-        let store = &mut w.store;
-        if w.memory.data_size(&*store) != p.memory_size {
-            return false;
-        }
-        let (Some(guest_lo), Some(guest_hi)) = (get_u32(store, &w.dirty_lo), get_u32(store, &w.dirty_hi)) else {
-            return false;
-        };
-        let (host_lo, host_hi) = store.data().host_writes;
-        let lo = guest_lo.min(host_lo) as usize;
-        let hi = (guest_hi.max(host_hi) as usize).min(p.memory_size);
-        if lo < hi {
-            if hi - lo > MAX_RESET_BYTES {
-                return false;
+        let host_writes = w.store.data().host_writes;
+        match vmhost::wasm::reset::reset(w, host_writes, p) {
+            Some(bytes) => {
+                self.shared.warm.bytes_reset.fetch_add(bytes as u64, Ordering::Relaxed);
+                true
             }
-            restore(w.memory.data_mut(&mut *store), lo, hi, p);
-            self.shared.warm.bytes_reset.fetch_add((hi - lo) as u64, Ordering::Relaxed);
+            None => false,
         }
-        if (guest_lo, guest_hi) != (u32::MAX, 0)
-            && (w.dirty_lo.set(&mut *store, Val::I32(-1)).is_err() || w.dirty_hi.set(&mut *store, Val::I32(0)).is_err())
-        {
-            return false;
-        }
-        w.globals.iter().zip(&p.globals).all(|(g, v)| g.set(&mut *store, *v).is_ok())
     }
 }
 
-/// Restores `mem[lo..hi]` to a just-instantiated memory: the data hull's bytes where it
-/// overlaps, zeros elsewhere. `lo < hi <= mem.len()`.
-fn restore(mem: &mut [u8], lo: usize, hi: usize, p: &Pristine) {
-    let data_hi = p.data_lo + p.data.len();
-    let (from, to) = (lo.max(p.data_lo), hi.min(data_hi));
-    if from < to {
-        mem[lo..from].fill(0);
-        mem[from..to].copy_from_slice(&p.data[from - p.data_lo..to - p.data_lo]);
-        mem[to..hi].fill(0);
-    } else {
-        mem[lo..hi].fill(0);
+fn to_value(v: Val) -> Option<GlobalValue> {
+    Some(match v {
+        Val::I32(x) => GlobalValue::I32(x),
+        Val::I64(x) => GlobalValue::I64(x),
+        Val::F32(x) => GlobalValue::F32(x),
+        Val::F64(x) => GlobalValue::F64(x),
+        _ => return None,
+    })
+}
+
+fn from_value(v: GlobalValue) -> Val {
+    match v {
+        GlobalValue::I32(x) => Val::I32(x),
+        GlobalValue::I64(x) => Val::I64(x),
+        GlobalValue::F32(x) => Val::F32(x),
+        GlobalValue::F64(x) => Val::F64(x),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pristine(data_lo: usize, data: &[u8]) -> Pristine {
-        Pristine { memory_size: 64, data_lo, data: data.to_vec(), globals: Vec::new() }
+/// What the host's reset needs of a wasmtime instance.
+impl WarmInstance for Warm {
+    fn memory(&mut self) -> &mut [u8] {
+        self.memory.data_mut(&mut self.store)
     }
 
-    #[test]
-    fn restore_copies_the_data_it_overlaps_and_zeroes_the_rest() {
-        let p = pristine(8, b"abcd");
-        for (lo, hi) in [(0, 64), (0, 10), (10, 20), (9, 11), (20, 30), (0, 8), (12, 13)] {
-            let mut mem = vec![0xEEu8; 64];
-            restore(&mut mem, lo, hi, &p);
-            for (i, b) in mem.iter().enumerate() {
-                let want = if !(lo..hi).contains(&i) {
-                    0xEE
-                } else if (8..12).contains(&i) {
-                    b"abcd"[i - 8]
-                } else {
-                    0
-                };
-                assert_eq!(*b, want, "byte {i} after restoring {lo}..{hi}");
-            }
+    fn dirty_range(&mut self) -> Option<(u32, u32)> {
+        Some((get_u32(&mut self.store, &self.dirty_lo)?, get_u32(&mut self.store, &self.dirty_hi)?))
+    }
+
+    fn clear_dirty_range(&mut self) -> bool {
+        self.dirty_lo.set(&mut self.store, Val::I32(-1)).is_ok()
+            && self.dirty_hi.set(&mut self.store, Val::I32(0)).is_ok()
+    }
+
+    fn set_global(&mut self, i: usize, value: GlobalValue) -> bool {
+        match self.globals.get(i) {
+            Some(g) => g.set(&mut self.store, from_value(value)).is_ok(),
+            None => false,
         }
     }
 }
