@@ -36,7 +36,8 @@ pub fn run(cfg: &ChainConfig, transfers: u64, fresh: bool) -> Result<()> {
         )
     })?;
     println!("vmhost demo — store {} — backends: native, wasm=wasmtime", cfg.store.path.display());
-    println!("starting at wave {:?}, state root {}", chain.head().last_wave, hex::encode(chain.state_root()));
+    println!("{}", build_note());
+    println!("starting at {}, state root {}", wave_name(chain.head().last_wave), hex::encode(chain.state_root()));
 
     // Wave 1: deploy the examples (one sender, consecutive nonces).
     let deployer = user(1);
@@ -119,6 +120,8 @@ pub fn run(cfg: &ChainConfig, transfers: u64, fresh: bool) -> Result<()> {
 
     // Then native transfers, in waves of up to 1,000, with a progress line.
     if transfers > 0 {
+        use std::io::IsTerminal;
+        let interactive = std::io::stderr().is_terminal();
         println!("\nnative transfers: {transfers}");
         let per_wave = 1_000u64;
         let senders = 500u64;
@@ -144,22 +147,45 @@ pub fn run(cfg: &ChainConfig, transfers: u64, fresh: bool) -> Result<()> {
             done += n;
             last_root = out.record.state_root;
             let secs = t0.elapsed().as_secs_f64();
-            eprint!(
-                "\r  wave {:>4}: {done}/{transfers} transfers, {failed} failed, {:.0} tx/s end-to-end, root {}..",
+            let line = format!(
+                "  wave {:>4}: {done}/{transfers} transfers, {failed} failed, {:.0} tx/s end-to-end, root {}..",
                 block.wave_id,
                 done as f64 / secs.max(1e-9),
                 hex::encode(&last_root[..8])
             );
+            // On a terminal the progress line redraws itself; piped, it is one line per wave.
+            if interactive {
+                eprint!("\r{line}");
+            } else {
+                eprintln!("{line}");
+            }
         }
-        eprintln!();
+        if interactive {
+            eprintln!();
+        }
         println!("  final state root {}", hex::encode(last_root));
     }
     let c = chain.storage(&counter, &counter_slot(&counter))?;
-    println!("\nhead: wave {:?}, state root {}", chain.head().last_wave, hex::encode(chain.state_root()));
+    println!("\nhead: {}, state root {}", wave_name(chain.head().last_wave), hex::encode(chain.state_root()));
     if let Some(v) = c {
         println!("Rust counter value (raw slot) {}", hex::encode(v));
     }
     Ok(())
+}
+
+/// The build profile, and whether the throughput lines mean anything.
+fn build_note() -> &'static str {
+    if cfg!(debug_assertions) {
+        "build: debug — the tx/s figures below are only representative in a release build \
+(`cargo run --release -p vmhost-cli --bin vmhost -- demo`)"
+    } else {
+        "build: release"
+    }
+}
+
+/// "wave 7", or "genesis" before any wave.
+pub fn wave_name(w: Option<u64>) -> String {
+    w.map_or_else(|| "genesis (no wave yet)".to_string(), |w| format!("wave {w}"))
 }
 
 fn counter_slot(counter: &Address) -> [u8; 32] {

@@ -50,10 +50,11 @@ pub fn run(cfg: &ChainConfig, what: What) -> Result<()> {
     match what {
         What::Head => {
             let h = chain.head();
-            println!("last wave    {:?}", h.last_wave);
+            let or_dash = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+            println!("last wave    {}", or_dash(h.last_wave));
             println!("height       {}", h.height);
             println!("waves        {}", h.waves);
-            println!("jmt version  {:?}", h.jmt_version);
+            println!("jmt version  {}", or_dash(h.jmt_version));
             println!("state root   {}", hex::encode(h.state_root));
         }
         What::Wave { id } => {
@@ -120,7 +121,11 @@ pub fn run(cfg: &ChainConfig, what: What) -> Result<()> {
                     println!("  tag {}.. code {} {:>8} bytes", hex::encode(&k[..6]), hex::encode(&k[32..]), v.len());
                 }
             }
-            println!("module cache (this process): {:?}", chain.env().modules.stats());
+            let st = chain.env().modules.stats();
+            println!(
+                "module cache (this process): {} hits, {} shared, {} loads, {} recompiles, {} bad artifacts",
+                st.hits, st.shared, st.loads, st.recompiles, st.bad_artifacts
+            );
         }
     }
     Ok(())

@@ -94,6 +94,12 @@ enum Cmd {
 }
 
 fn main() -> Result<()> {
+    // Like any Unix filter: a closed pipe (`vmhost inspect wave 5 | head`) ends the process
+    // quietly. Rust ignores SIGPIPE by default, so every later print would panic instead.
+    // SAFETY: restoring a signal's default disposition before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()))

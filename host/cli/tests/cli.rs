@@ -24,7 +24,28 @@ fn demo_runs_and_resumes_on_the_same_store() {
     let again = vmhost(dir.path(), &["demo", "--transfers", "10"]);
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     let head = stdout(&vmhost(dir.path(), &["inspect", "head"]));
-    assert!(head.contains("last wave    Some(6)"), "{head}");
+    assert!(head.contains("last wave    6\n"), "{head}");
+    assert!(!head.contains("Some(") && !head.contains("None"), "values, not Rust options: {head}");
+    // The demo says which build it is, and a piped progress line is one line per wave.
+    assert!(text.contains("build: "), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains('\r'), "no carriage returns when stderr is not a terminal: {err:?}");
+}
+
+#[test]
+fn a_closed_pipe_ends_the_process_quietly() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bin = env!("CARGO_BIN_EXE_vmhost");
+    // `head -1` closes the pipe after the first line; the demo then keeps printing.
+    let script = format!(
+        "'{bin}' --store '{}' demo --transfers 3000 2>'{}/err' | head -1 >/dev/null; cat '{}/err'",
+        dir.path().display(),
+        dir.path().display(),
+        dir.path().display()
+    );
+    let out = Command::new("sh").arg("-c").arg(&script).output().expect("sh");
+    let err = String::from_utf8_lossy(&out.stdout);
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
 }
 
 #[test]
