@@ -38,6 +38,11 @@ impl ExecConfig {
         self.consensus.max_call_depth = depth;
         self
     }
+    /// Sets the number of executor threads (at least 1; machine-local, never consensus).
+    pub fn threads(&mut self, n: usize) -> &mut Self {
+        self.node.threads = n.max(1);
+        self
+    }
     /// Sets the module-cache capacity.
     pub fn module_cache_size(&mut self, n: usize) -> &mut Self {
         self.node.module_cache_size = n;
@@ -131,6 +136,8 @@ pub struct NodeSection {
     /// Wall-clock safety net per call, milliseconds. Reaching it aborts the wave (an
     /// infrastructure failure); it is never a receipt outcome.
     pub call_timeout_ms: u64,
+    /// Executor threads (default: the machine's cores; at least 1).
+    pub threads: usize,
 }
 
 impl Default for NodeSection {
@@ -140,6 +147,7 @@ impl Default for NodeSection {
             module_cache_size: node.module_cache_size,
             wave_cache_max_entries: node.wave_cache_max_entries,
             call_timeout_ms: 5_000,
+            threads: node.threads,
         }
     }
 }
@@ -162,8 +170,9 @@ impl Default for NodeSection {
 /// [[consensus.upgrade]]      # new parameters from a given wave on
 /// at_wave = 1000
 /// max_tx_gas = 200000000
-/// [node]
+/// [node]                     # machine-local: never changes a receipt
 /// call_timeout_ms = 5000
+/// threads = 2                # default: the machine's cores
 /// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -229,6 +238,7 @@ impl ChainConfig {
         let mut cfg = ExecConfig { consensus: params.clone(), upgrades: Vec::new(), node: NodeConfig::default() };
         cfg.node.module_cache_size = self.node.module_cache_size;
         cfg.node.wave_cache_max_entries = self.node.wave_cache_max_entries;
+        cfg.node.threads = self.node.threads.max(1);
         if let Some(list) = upgrades {
             let toml::Value::Array(list) = list else {
                 return Err(Error::Config(

@@ -554,11 +554,31 @@ pub struct NodeConfig {
     pub module_cache_size: usize,
     /// Wave-cache entries kept between waves before it is emptied.
     pub wave_cache_max_entries: usize,
+    /// Executor threads (default: the machine's cores). With more than one, a wave's
+    /// transactions that declare non-conflicting access lists run side by side; the
+    /// receipts, gas and roots are those of running the wave in order on one thread.
+    pub threads: usize,
+    /// A check of the scheduler, for tests: run each level's transactions one at a time in
+    /// reverse wave order instead of side by side. Any order within a level must give the
+    /// receipts of the sequential run, so this turns a scheduling mistake, which timing would
+    /// only sometimes expose, into a deterministic difference.
+    #[doc(hidden)]
+    pub reverse_levels: bool,
+}
+
+/// The machine's cores (1 when the platform cannot say).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Default for NodeConfig {
     fn default() -> Self {
-        Self { module_cache_size: 256, wave_cache_max_entries: 4_000_000 }
+        Self {
+            module_cache_size: 256,
+            wave_cache_max_entries: 4_000_000,
+            threads: default_threads(),
+            reverse_levels: false,
+        }
     }
 }
 

@@ -6,13 +6,22 @@
 //! receipts root, and one atomic write batch (state, JMT nodes, receipts, wave record, head).
 //! A commit that fails leaves the store at the previous wave, and the wave cache is dropped.
 //!
-//! Transactions execute on the chain's executor thread, whose stack the host sizes
+//! Transactions execute on the chain's executor threads, whose stacks the host sizes
 //! ([`executor_stack_size`]): every nested call may use at most the backend's engine backstop
 //! plus the host's own frames, and the maximum call depth of those fits with a margin. Before
 //! each nested call the host also checks the native stack left, so a machine where the sizing
 //! is somehow wrong stops the wave with an error instead of crashing.
+//!
+//! A wave's result is defined as running its transactions in order. With more than one
+//! executor thread ([`crate::NodeConfig::threads`]), the [`schedule`] puts the wave's
+//! transactions on levels such that no two of a level conflict and every conflicting pair runs
+//! in wave order, and each level's transactions run side by side over the shared wave cache; a
+//! transaction without a list runs alone. Every access is checked against the list, so none
+//! can see another's writes within its level: the receipts, gas, events and roots are those of
+//! the sequential run.
 
 mod deploy;
+pub mod schedule;
 mod tx;
 
 use std::sync::Arc;
@@ -225,7 +234,7 @@ impl Chain {
         }
         let max_depth = config.param_sets().map(|p| p.max_call_depth).max().unwrap_or(1);
         let stack = executor_stack_size(max_depth, per_call);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = config.node.threads.max(1);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .stack_size(stack)
@@ -240,9 +249,14 @@ impl Chain {
         Ok(Self { env, cache: WaveCache::new(store), head, params_log, pool, exec_stack: stack })
     }
 
-    /// Stack size of the executor thread.
+    /// Stack size of the executor threads.
     pub fn executor_stack(&self) -> usize {
         self.exec_stack
+    }
+
+    /// Number of executor threads ([`NodeConfig::threads`](crate::NodeConfig::threads)).
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
     }
 
     /// The consensus parameters in force for wave `wave_id`.
@@ -360,18 +374,57 @@ impl Chain {
         pool.install(|| f(self))
     }
 
-    /// Runs `txs` in order (on the executor pool), merging their effects into the wave cache.
+    /// Runs `txs` (on the executor pool), merging their effects into the wave cache: in order
+    /// on one thread, or level by level of the scheduler's non-conflicting transactions
+    /// ([`schedule`]) side by side when the node has more. Either way the receipts come back in
+    /// wave order and are those of running the wave in order.
     fn execute_txs(&self, block: &BlockContext, txs: &[TxRef<'_>]) -> Result<Vec<Receipt>> {
         let params = self.env.config.params_at(block.wave_id);
         let wave = WaveCtx::new(&self.env, params, block);
-        let mut receipts = Vec::with_capacity(txs.len());
-        for tx in txs {
-            receipts.push(match tx {
-                Ok(tx) => tx::execute(&wave, &self.cache, tx)?,
-                Err(hash) => tx::invalid(*hash, ErrorCode::MalformedTransaction),
-            });
+        let run = |tx: &TxRef<'_>| match tx {
+            Ok(tx) => tx::execute(&wave, &self.cache, tx),
+            Err(hash) => Ok(tx::invalid(*hash, ErrorCode::MalformedTransaction)),
+        };
+        let reverse = self.env.config.node.reverse_levels;
+        if (self.pool.current_num_threads() < 2 && !reverse) || txs.len() < 2 {
+            return txs.iter().map(run).collect();
         }
-        Ok(receipts)
+        use rayon::prelude::*;
+        let footprints: Vec<schedule::Footprint> = txs
+            .par_iter()
+            .with_min_len(64)
+            .map(|tx| match tx {
+                Ok(tx) => schedule::Footprint::of(&self.env.registry, params, tx),
+                // Bytes that did not decode touch nothing.
+                Err(_) => schedule::Footprint::Keys(vmhost_abi::AccessList::new()),
+            })
+            .collect();
+        let plan = schedule::Schedule::new(&footprints);
+        let mut receipts: Vec<Option<Receipt>> = vec![None; txs.len()];
+        for level in plan.levels() {
+            if let [i] = level[..] {
+                receipts[i as usize] = Some(run(&txs[i as usize])?);
+                continue;
+            }
+            if reverse {
+                for &i in level.iter().rev() {
+                    receipts[i as usize] = Some(run(&txs[i as usize])?);
+                }
+                continue;
+            }
+            let out: Vec<(u32, Receipt)> = level
+                .par_iter()
+                .with_min_len(4)
+                .map(|&i| run(&txs[i as usize]).map(|r| (i, r)))
+                .collect::<Result<_>>()?;
+            for (i, r) in out {
+                receipts[i as usize] = Some(r);
+            }
+        }
+        receipts
+            .into_iter()
+            .map(|r| r.ok_or_else(|| Error::Internal("the schedule left a transaction out".into())))
+            .collect()
     }
 
     fn run_wave(&mut self, block: &BlockContext, txs: &[TxRef<'_>]) -> Result<WaveOutput> {

@@ -238,8 +238,9 @@ pub(crate) fn execute(wave: &WaveCtx<'_>, cache: &WaveCache, tx: &Transaction) -
     // gas_limit × base_fee; if the transaction's own effects (a transfer, a deposit, a value
     // call) leave too little for the fee, those effects are discarded. This keeps the rule in
     // one place for every handler and backend.
-    // The sender's account now: what the transaction wrote, else what ingress read (nothing
-    // else writes the wave cache while this transaction runs).
+    // The sender's account now: what the transaction wrote, else what ingress read (no other
+    // transaction writes it meanwhile: the scheduler never runs two that write one key, and
+    // every transaction writes its sender's account).
     let sender_now = |state: &OverlayStack<'_>| match state.written(&sender_key) {
         Some(value) => accounts::from_value(&value),
         None => Ok(acct),

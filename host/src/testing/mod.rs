@@ -7,6 +7,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use vmhost_abi::{Address, BlockContext, ErrorCode, HostFn, NativeTx, Transaction, TxKind};
 
+pub mod workloads;
+
 use crate::cache::build_artifact;
 use crate::vm::{CallOutcome, CallParams, CodeFormat, Host, HostTrap, Module, PrepareError, Vm, VmError};
 
@@ -143,5 +145,52 @@ pub fn transfer(sender: Address, nonce: u64, to: Address, amount: u128) -> Trans
         chain_id: 1,
         access_list: None,
         kind: TxKind::Native(NativeTx::Transfer { to, amount }),
+    }
+}
+
+/// The access list of a native transfer: the sender's and the recipient's accounts.
+pub fn transfer_access_list(sender: &Address, to: &Address) -> vmhost_abi::AccessList {
+    use vmhost_abi::keys;
+    vmhost_abi::AccessList::new().write(keys::account(sender)).write(keys::account(to))
+}
+
+/// Keys of the example token contract (`examples/contracts/token`: every value under the
+/// SDK's `slot(disc, key)` = `token[..16] ‖ blake3(disc ‖ key)[..16]`), for access lists.
+pub mod token {
+    use vmhost_abi::{keys, AccessList, Address, StateKey};
+
+    /// The SDK's slot of `key` in mapping `disc` of `contract`.
+    pub fn slot(contract: &Address, disc: u8, key: &[u8]) -> [u8; 32] {
+        let mut preimage = Vec::with_capacity(1 + key.len());
+        preimage.push(disc);
+        preimage.extend_from_slice(key);
+        let hash = blake3::hash(&preimage);
+        let mut out = [0u8; 32];
+        out[..16].copy_from_slice(&contract.0[..16]);
+        out[16..].copy_from_slice(&hash.as_bytes()[..16]);
+        out
+    }
+
+    /// The state key of `owner`'s balance in `token`.
+    pub fn balance_key(token: &Address, owner: &Address) -> StateKey {
+        keys::storage(token, &slot(token, 0, &owner.0))
+    }
+
+    /// The access list of `transfer(to, amount)` sent by `sender` to `token`, whose code hashes
+    /// to `code_hash`: the sender's account, the token's record and code, both balances.
+    pub fn transfer_list(token: &Address, code_hash: &[u8; 32], sender: &Address, to: &Address) -> AccessList {
+        AccessList::new()
+            .write(keys::account(sender))
+            .read(keys::contract(token))
+            .read(keys::code(code_hash))
+            .write(balance_key(token, sender))
+            .write(balance_key(token, to))
+    }
+
+    /// The input of `transfer(to, amount)`.
+    pub fn transfer_input(to: &Address, amount: u128) -> Vec<u8> {
+        let mut input = to.0.to_vec();
+        input.extend_from_slice(&amount.to_le_bytes());
+        input
     }
 }

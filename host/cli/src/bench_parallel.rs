@@ -1,0 +1,117 @@
+//! `vmhost bench --threads N`: the same waves on one executor thread and on N, side by side —
+//! native transfers and example-token transfers with exact access lists, disjoint and with 10%
+//! of them paying one hot account; execution alone (dry-run waves on an in-memory store) and
+//! end to end (execution + JMT + atomic RocksDB commit in a temporary directory).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context, Result};
+use vmhost::state::{MemStore, RocksStore, Store};
+use vmhost::testing::block;
+use vmhost::testing::workloads::{genesis_accounts, Contention, TransferWorld};
+use vmhost::{Chain, ChainConfig};
+use vmhost_abi::Transaction;
+
+const TOKEN: &[u8] = include_bytes!("../../../examples/wasm/token.wasm");
+/// Measured repetitions of each dry-run wave (the median is reported).
+const RUNS: usize = 7;
+/// Committed waves per end-to-end figure.
+const COMMITTED_WAVES: u64 = 6;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Native,
+    Token,
+}
+
+impl Kind {
+    fn wave(self, world: &TransferWorld, round: u64, c: Contention) -> Vec<Transaction> {
+        match self {
+            Kind::Native => world.native_wave(round, c),
+            Kind::Token => world.token_wave(round, c),
+        }
+    }
+}
+
+/// A chain with `threads` executor threads over `store`, the workload deployed.
+fn open(cfg: &ChainConfig, threads: usize, store: Arc<dyn Store>, n: u64) -> Result<(Chain, TransferWorld)> {
+    let mut cfg = cfg.clone();
+    cfg.node.threads = threads;
+    let mut chain = Chain::open(store, crate::chain::registry(&cfg)?, cfg.exec_config()?)?;
+    chain.genesis(&genesis_accounts(n))?;
+    let world = TransferWorld::setup(&mut chain, TOKEN, n, 1)?;
+    Ok((chain, world))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Median transactions per second of dry-running `txs` (all must succeed).
+fn execution(chain: &mut Chain, txs: &[Transaction]) -> Result<f64> {
+    let r = chain.simulate_wave(&block(10), txs)?;
+    ensure!(r.iter().all(|r| r.is_success()), "bench transactions failed: {:?}", r.iter().find(|r| !r.is_success()));
+    let mut rates = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        chain.simulate_wave(&block(10), txs)?;
+        rates.push(txs.len() as f64 / t.elapsed().as_secs_f64());
+    }
+    Ok(median(rates))
+}
+
+/// Transactions per second of committing [`COMMITTED_WAVES`] waves (after one unmeasured).
+fn end_to_end(chain: &mut Chain, world: &TransferWorld, kind: Kind) -> Result<f64> {
+    let mut total = Duration::ZERO;
+    for round in 0..=COMMITTED_WAVES {
+        let txs = kind.wave(world, round, Contention::Disjoint);
+        let t = Instant::now();
+        let out = chain.execute_wave(&block(10 + round), &txs)?;
+        if round > 0 {
+            total += t.elapsed();
+        }
+        ensure!(out.receipts.iter().all(|r| r.is_success()), "bench transactions failed");
+    }
+    Ok((world.n * COMMITTED_WAVES) as f64 / total.as_secs_f64())
+}
+
+fn row(label: &str, one: f64, many: f64) {
+    println!("  {label:<40} {one:>12.0} {many:>12.0} {:>8.2}×", many / one);
+}
+
+pub fn run(cfg: &ChainConfig, n: u64) -> Result<()> {
+    ensure!(n >= 10, "--txs must be at least 10");
+    let threads = cfg.node.threads;
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "note: this is a debug build; use `cargo run --release -p vmhost-cli --bin vmhost -- bench --threads {threads}` for real figures"
+        );
+    }
+    println!(
+        "waves of {n} transactions with exact access lists; tx/s on 1 and on {threads} executor threads \
+         (median of {RUNS} dry runs; end to end: {COMMITTED_WAVES} committed waves)"
+    );
+    println!("  {:<40} {:>12} {:>12} {:>9}", "workload", "1 thread", format!("{threads} threads"), "ratio");
+    let (mut one, world1) = open(cfg, 1, Arc::new(MemStore::new()), n)?;
+    let (mut many, world) = open(cfg, threads, Arc::new(MemStore::new()), n)?;
+    for (kind, name) in [(Kind::Native, "native transfer"), (Kind::Token, "wasm token transfer")] {
+        for (c, what) in [(Contention::Disjoint, "disjoint"), (Contention::Every(10), "10% conflicting")] {
+            let a = execution(&mut one, &kind.wave(&world1, 0, c))?;
+            let b = execution(&mut many, &kind.wave(&world, 0, c))?;
+            row(&format!("{name}, {what}"), a, b);
+        }
+    }
+    for (kind, name) in [(Kind::Native, "native transfer"), (Kind::Token, "wasm token transfer")] {
+        let mut rates = [0.0; 2];
+        for (i, t) in [1, threads].into_iter().enumerate() {
+            let dir = tempfile::tempdir().context("temporary store directory")?;
+            let store = Arc::new(RocksStore::open_with(dir.path(), false)?);
+            let (mut chain, world) = open(cfg, t, store, n)?;
+            rates[i] = end_to_end(&mut chain, &world, kind)?;
+        }
+        row(&format!("end to end (RocksDB), {name}, disjoint"), rates[0], rates[1]);
+    }
+    Ok(())
+}

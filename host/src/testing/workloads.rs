@@ -1,0 +1,124 @@
+//! Benchmark workloads: waves of native transfers and example-token transfers with exact
+//! access lists, disjoint or with a share of them paying one hot account. The CLI's
+//! `vmhost bench --threads` and the criterion benches run the same waves.
+
+use vmhost_abi::{Address, ContractType, Transaction, TxKind};
+
+use super::{block, token, transfer, transfer_access_list, tx};
+use crate::error::{Error, Result};
+use crate::executor::Chain;
+
+/// The accounts and the token contract a transfer workload of `n` transactions per wave uses:
+/// account 1 deploys and funds; senders `n + 2 ..= 2n + 1` (one per transaction, each holding
+/// coins and tokens); receivers `2 ..= n + 1`; one hot receiver.
+#[derive(Debug, Clone)]
+pub struct TransferWorld {
+    /// Transactions per wave.
+    pub n: u64,
+    /// The example token's address.
+    pub token: Address,
+    /// BLAKE3 of its code.
+    pub token_code: [u8; 32],
+    /// The account every conflicting transaction pays.
+    pub hot: Address,
+}
+
+/// Genesis allocations for a workload of `n` transactions per wave.
+pub fn genesis_accounts(n: u64) -> Vec<(Address, u128)> {
+    (1..=2 * n + 2).map(|i| (Address::from_index(i), 1u128 << 100)).collect()
+}
+
+/// How a wave's transactions relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contention {
+    /// Every transaction touches keys of its own (and shared reads).
+    Disjoint,
+    /// Every `k`-th transaction pays the hot account instead of its own receiver: those
+    /// conflict with each other (write–write on the hot account or balance).
+    Every(u64),
+}
+
+impl TransferWorld {
+    /// Deploys the example token (`token_wasm`, from account 1) in wave `first_wave` and funds
+    /// every sender with tokens in wave `first_wave + 1`, on a chain whose genesis gave
+    /// [`genesis_accounts`]`(n)`.
+    pub fn setup(chain: &mut Chain, token_wasm: &[u8], n: u64, first_wave: u64) -> Result<TransferWorld> {
+        let owner = Address::from_index(1);
+        let kind = TxKind::ContractDeploy {
+            vm: ContractType::Wasm,
+            code: token_wasm.to_vec(),
+            deposit: 0,
+            parachain: false,
+            non_reentrant: false,
+        };
+        let mut deploy = tx(owner, 0, kind);
+        deploy.gas_limit = chain.params_at(first_wave).max_tx_gas;
+        let out = chain.execute_wave(&block(first_wave), &[deploy])?;
+        let token = out.receipts[0]
+            .contract_address
+            .ok_or_else(|| Error::Internal(format!("token deploy failed: {}", out.receipts[0].code)))?;
+        let call = |nonce, entry: &str, input| {
+            tx(owner, nonce, TxKind::ContractCall { contract: token, entry: entry.into(), input, value: 0 })
+        };
+        let mut setup = vec![call(1, "init", u128::MAX.to_le_bytes().to_vec())];
+        for i in 0..n {
+            setup.push(call(2 + i, "transfer", token::transfer_input(&Address::from_index(n + 2 + i), 1 << 40)));
+        }
+        let out = chain.execute_wave(&block(first_wave + 1), &setup)?;
+        if let Some(r) = out.receipts.iter().find(|r| !r.is_success()) {
+            return Err(Error::Internal(format!("token funding failed: {}", r.code)));
+        }
+        Ok(TransferWorld {
+            n,
+            token,
+            token_code: *blake3::hash(token_wasm).as_bytes(),
+            hot: Address::from_index(2 * n + 2),
+        })
+    }
+
+    fn sender(&self, i: u64) -> Address {
+        Address::from_index(self.n + 2 + i)
+    }
+
+    fn receiver(&self, i: u64, contention: Contention) -> Address {
+        match contention {
+            Contention::Every(k) if k > 0 && i % k == k - 1 => self.hot,
+            _ => Address::from_index(2 + i),
+        }
+    }
+
+    /// `n` native transfers of 1 coin, each sender sending its `round`-th transaction, with
+    /// exact access lists.
+    pub fn native_wave(&self, round: u64, contention: Contention) -> Vec<Transaction> {
+        (0..self.n)
+            .map(|i| {
+                let (from, to) = (self.sender(i), self.receiver(i, contention));
+                let mut t = transfer(from, round, to, 1);
+                // The exact gas: the transfer's plus one access-list entry per key.
+                t.gas_limit = 100_000;
+                t.access_list = Some(transfer_access_list(&from, &to));
+                t
+            })
+            .collect()
+    }
+
+    /// `n` token transfers of 1 unit, each sender sending its `round`-th transaction, with
+    /// exact access lists.
+    pub fn token_wave(&self, round: u64, contention: Contention) -> Vec<Transaction> {
+        (0..self.n)
+            .map(|i| {
+                let (from, to) = (self.sender(i), self.receiver(i, contention));
+                let kind = TxKind::ContractCall {
+                    contract: self.token,
+                    entry: "transfer".into(),
+                    input: token::transfer_input(&to, 1),
+                    value: 0,
+                };
+                let mut t = tx(from, round, kind);
+                t.gas_limit = 1_000_000;
+                t.access_list = Some(token::transfer_list(&self.token, &self.token_code, &from, &to));
+                t
+            })
+            .collect()
+    }
+}

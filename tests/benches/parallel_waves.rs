@@ -1,0 +1,88 @@
+//! Parallel waves: execution throughput of waves of 10,000 native transfers and 10,000 wasm
+//! token transfers with exact access lists, disjoint and 10% conflicting (every 10th pays one
+//! hot account), on 1 and 2 executor threads; and the end to end (execution + JMT + RocksDB
+//! commit) of disjoint waves on 1 and 2 threads.
+//!
+//! `cargo bench -p vmhost-tests --bench parallel_waves`
+
+/// The node binary's allocator (see `host/cli/src/main.rs`), so the figures are the node's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use vmhost::state::{MemStore, RocksStore, Store};
+use vmhost::testing::block;
+use vmhost::testing::workloads::{genesis_accounts, Contention, TransferWorld};
+use vmhost::{Chain, ExecConfig};
+use vmhost_abi::Transaction;
+use vmhost_tests::{example_wasm, registry};
+use vmhost_wasmtime::WasmtimeConfig;
+
+const WAVE: u64 = 10_000;
+
+fn open(threads: usize, store: Arc<dyn Store>) -> (Chain, TransferWorld) {
+    let mut exec = ExecConfig::default();
+    exec.threads(threads);
+    let mut w = WasmtimeConfig::default();
+    w.fit_chain(&exec);
+    let mut chain = Chain::open(store, registry(w), exec).expect("open");
+    chain.genesis(&genesis_accounts(WAVE)).expect("genesis");
+    let world = TransferWorld::setup(&mut chain, &example_wasm("token"), WAVE, 1).expect("setup");
+    (chain, world)
+}
+
+type Wave = fn(&TransferWorld, u64, Contention) -> Vec<Transaction>;
+const KINDS: [(&str, Wave); 2] = [("native", TransferWorld::native_wave), ("token", TransferWorld::token_wave)];
+
+fn execution(c: &mut Criterion) {
+    let mut g = c.benchmark_group("parallel_execute_10k");
+    g.sample_size(10).measurement_time(Duration::from_secs(10)).throughput(Throughput::Elements(WAVE));
+    for threads in [1, 2] {
+        let (mut chain, world) = open(threads, Arc::new(MemStore::new()));
+        for (kind, wave) in KINDS {
+            for (contention, what) in [(Contention::Disjoint, "disjoint"), (Contention::Every(10), "conflict10")] {
+                let txs = wave(&world, 0, contention);
+                let r = chain.simulate_wave(&block(10), &txs).expect("warm-up");
+                assert!(r.iter().all(|r| r.is_success()), "{:?}", r.iter().find(|r| !r.is_success()));
+                g.bench_function(BenchmarkId::new(format!("{kind}_{what}"), format!("{threads}t")), |b| {
+                    b.iter(|| chain.simulate_wave(&block(10), &txs).expect("wave"))
+                });
+            }
+        }
+    }
+    g.finish();
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let mut g = c.benchmark_group("parallel_end_to_end_10k");
+    g.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(WAVE));
+    for threads in [1, 2] {
+        for (kind, wave) in KINDS {
+            let dir = tempfile::tempdir().expect("tmp");
+            let store: Arc<dyn Store> = Arc::new(RocksStore::open_with(dir.path(), false).expect("rocksdb"));
+            let (mut chain, world) = open(threads, store);
+            let mut round = 0u64;
+            g.bench_function(BenchmarkId::new(format!("{kind}_disjoint"), format!("{threads}t")), |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let txs = wave(&world, round, Contention::Disjoint);
+                        let t = Instant::now();
+                        let out = chain.execute_wave(&block(10 + round), &txs).expect("wave");
+                        total += t.elapsed();
+                        round += 1;
+                        assert!(out.receipts.iter().all(|r| r.is_success()));
+                    }
+                    total
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, execution, end_to_end);
+criterion_main!(benches);
