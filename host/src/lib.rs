@@ -65,5 +65,6 @@ pub use params::{ConsensusParams, GasTable, NativeParams, NodeConfig, ParamsUpgr
 pub use registry::{Backend, VmRegistry};
 pub use services::{ChainServices, NoServices, ParachainGovernance, ReferenceServices, UpgradeProposal};
 pub use vm::{
-    CallOutcome, CallParams, CodeFormat, GuestMemory, Host, HostTrap, Module, PrepareError, SliceMemory, Vm, VmError,
+    frame_artifact, unframe_artifact, CallOutcome, CallParams, CodeFormat, GuestMemory, Host, HostTrap, Module,
+    PrepareError, SliceMemory, Vm, VmError,
 };

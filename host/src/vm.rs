@@ -252,3 +252,28 @@ pub trait Vm: Send + Sync {
     /// Loads an artifact produced by [`Vm::compile`] with the same tag.
     fn load(&self, artifact: &[u8]) -> Result<Arc<dyn Module>, VmError>;
 }
+
+/// Frames a backend's artifact bytes: `magic` (8 bytes naming the backend and its format
+/// version), BLAKE3 of the payload, the payload. [`unframe_artifact`] checks both before a
+/// backend hands the bytes to an engine's (often `unsafe`) deserializer, so a corrupt or
+/// foreign artifact is a [`VmError::BadArtifact`] (the host recompiles), never undefined
+/// behaviour.
+pub fn frame_artifact(magic: &[u8; 8], payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 40);
+    out.extend_from_slice(magic);
+    out.extend_from_slice(blake3::hash(payload).as_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The payload of an artifact [`frame_artifact`] made with `magic`, checksum verified.
+pub fn unframe_artifact<'a>(magic: &[u8; 8], artifact: &'a [u8]) -> Result<&'a [u8], VmError> {
+    if artifact.len() < 40 || &artifact[..8] != magic {
+        return Err(VmError::BadArtifact(format!("not an artifact of this backend (magic {:?})", magic)));
+    }
+    let payload = &artifact[40..];
+    if blake3::hash(payload).as_bytes() != &artifact[8..40] {
+        return Err(VmError::BadArtifact("artifact checksum mismatch".into()));
+    }
+    Ok(payload)
+}

@@ -131,7 +131,14 @@ fn scribble_inputs(n: usize) -> Vec<Vec<u8>> {
 }
 
 fn run_scribbles(cfg: WasmtimeConfig, inputs: &[Vec<u8>]) -> (Vec<Receipt>, [u8; 32], ReuseStats) {
-    let (mut chain, vm) = chain(cfg);
+    let vm = Arc::new(WasmtimeVm::new(cfg).expect("wasmtime"));
+    let (receipts, root) = run_scribbles_on(registry_with(vm.clone()), inputs);
+    (receipts, root, vm.reuse_stats())
+}
+
+/// The scribble calls on a chain with `registry`: receipts and the final root.
+fn run_scribbles_on(registry: vmhost::VmRegistry, inputs: &[Vec<u8>]) -> (Vec<Receipt>, [u8; 32]) {
+    let mut chain = chain_with(Arc::new(MemStore::new()), registry, 8);
     let c = deployed(&mut chain, wat::parse_str(SCRIBBLE).expect("wat"));
     let mut receipts = Vec::new();
     // A few waves, so calls run both within a wave and across commits.
@@ -144,7 +151,7 @@ fn run_scribbles(cfg: WasmtimeConfig, inputs: &[Vec<u8>]) -> (Vec<Receipt>, [u8;
             .collect();
         receipts.extend(wave(&mut chain, 2 + w as u64, &txs));
     }
-    (receipts, chain.state_root(), vm.reuse_stats())
+    (receipts, chain.state_root())
 }
 
 #[test]
@@ -165,6 +172,23 @@ fn a_warm_instance_never_shows_what_an_earlier_call_wrote() {
     // The test is only worth something if instances really were reused, and some dropped.
     assert!(stats.reused >= 40, "{stats:?}");
     assert!(stats.dropped >= 5, "{stats:?}");
+}
+
+#[test]
+fn wasmer_warm_instances_reset_exactly_with_the_hosts_reset_on_both_compilers() {
+    use vmhost_wasmer::{Compiler, WasmerConfig, WasmerVm};
+    let inputs = scribble_inputs(100);
+    let mut cold = WasmtimeConfig::default();
+    cold.instance_reuse(0);
+    let (reference, root, _) = run_scribbles(cold, &inputs);
+    for compiler in [Compiler::Cranelift, Compiler::Singlepass] {
+        let vm = Arc::new(WasmerVm::new(WasmerConfig::with_compiler(compiler)).expect("wasmer"));
+        let (receipts, wasmer_root) = run_scribbles_on(vmhost_tests::registry_of(vm.clone()), &inputs);
+        assert_eq!(receipts, reference, "{compiler:?}: receipts differ from wasmtime's on fresh instances");
+        assert_eq!(wasmer_root, root, "{compiler:?}");
+        let stats = vm.reuse_stats();
+        assert!(stats.reused >= 40 && stats.dropped >= 5, "{compiler:?}: {stats:?}");
+    }
 }
 
 #[test]

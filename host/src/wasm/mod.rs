@@ -69,23 +69,29 @@
 //! Nothing derived from the input bytes can make these functions panic: malformed input is a
 //! [`DeployError::InvalidWasm`], every other rejection its own typed variant.
 
+pub mod backstops;
 mod error;
 mod gate;
 pub mod limits;
 mod metering;
 pub mod reset;
 mod tracking;
+pub mod warm;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
+pub use backstops::{Backstops, BYTES_PER_STACK_UNIT};
 pub use error::DeployError;
 pub use gate::{deterministic_features, validate, ModuleInfo, WasmLimits};
 pub use limits::{frame_costs, instrument_limits, Limited, MEMORY_LIMIT_EXPORT, STACK_EXPORT};
 pub use metering::{instrument, instrument_with, operator_cost, operator_cost_with};
-pub use reset::{trap_code, Counters, GlobalValue, Pristine, TrackedMemory, Trap, WarmInstance, MAX_RESET_BYTES};
+pub use reset::{
+    trap_code, Counters, GlobalValue, Pristine, TrackedMemory, Trap, WarmInstance, MAX_RESET_BYTES, NOTHING_WRITTEN,
+};
 pub use tracking::{
     track_writes, Untrackable, DATA_HI_EXPORT, DATA_LO_EXPORT, DIRTY_HI_EXPORT, DIRTY_LO_EXPORT, GLOBAL_EXPORT_PREFIX,
 };
+pub use warm::{ReuseStats, WarmPool};
 
 /// The name of the exported mutable `i64` global holding the gas left.
 ///

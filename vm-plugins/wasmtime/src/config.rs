@@ -73,17 +73,22 @@ pub struct WasmtimeConfig {
     pub ops: OpWeights,
 }
 
-/// Most native stack one unit of the host's stack budget can take in code Cranelift compiles
-/// for x86-64: measured at up to 15 bytes (parameters passed on the stack; 8 bytes per live
-/// value otherwise, 16 bytes for an empty frame; `tests/frame_probe.rs`).
-pub const BYTES_PER_STACK_UNIT: usize = 16;
+use vmhost::wasm::Backstops;
+pub use vmhost::wasm::BYTES_PER_STACK_UNIT;
 
 /// wasmtime refuses a `max_wasm_stack` above its (default) async stack size.
 const MAX_WASM_STACK: usize = 2 << 20;
 
+/// wasmtime's backstops for `params`: twice the stack the budget can take.
+fn backstops(params: &ConsensusParams) -> Backstops {
+    Backstops::for_params(params, 2, (64 << 10, MAX_WASM_STACK))
+}
+
 /// The wasm stack backstop for a stack budget of `units`: twice what the units can take.
 pub fn stack_backstop(units: u32) -> usize {
-    (units as usize).saturating_mul(BYTES_PER_STACK_UNIT).saturating_mul(2).clamp(64 << 10, MAX_WASM_STACK)
+    let mut p = ConsensusParams::default();
+    p.stack_limit = units;
+    backstops(&p).stack_bytes
 }
 
 impl Default for WasmtimeConfig {
@@ -106,8 +111,7 @@ impl Default for WasmtimeConfig {
     }
 }
 
-/// Bytes in a wasm page.
-const PAGE: usize = 64 * 1024;
+use vmhost::wasm::backstops::PAGE;
 
 impl WasmtimeConfig {
     /// Whether deploys run the write-tracking pass (injected metering and `instance_reuse` >
@@ -122,9 +126,10 @@ impl WasmtimeConfig {
     /// the pool's tables to the gate's table limit. The one path from the consensus parameters
     /// to this backend (the CLI and the library both use it).
     pub fn fit(&mut self, params: &ConsensusParams) -> &mut Self {
-        self.memory_limit = params.memory.max_tx_pages as usize * PAGE;
-        self.max_wasm_stack = stack_backstop(params.stack_limit);
-        self.table_elements = params.wasm.max_table_size;
+        let b = backstops(params);
+        self.memory_limit = b.memory_bytes;
+        self.max_wasm_stack = b.stack_bytes;
+        self.table_elements = b.table_elements;
         self.ops = params.ops;
         self
     }
@@ -142,26 +147,37 @@ impl WasmtimeConfig {
         self.memory_limit = memory;
         self.max_wasm_stack = stack;
         self.table_elements = tables;
+        let depth = exec.param_sets().map(|p| p.max_call_depth).max().unwrap_or(1);
+        self.fit_threads(exec.node.threads, depth)
+    }
+
+    /// Pool slots enough for `threads` executor threads each running a call chain
+    /// `max_call_depth` deep ([`WasmtimeConfig::slots_needed`]), so a call waits for a slot
+    /// only if the pool is shared beyond one chain. Never shrinks the pool.
+    pub fn fit_threads(&mut self, threads: usize, max_call_depth: u32) -> &mut Self {
+        self.pool_instances = self.pool_instances.max(self.slots_needed(threads, max_call_depth));
         self
+    }
+
+    /// Pool slots `threads` threads can hold at once: on each, an instance per level of a call
+    /// chain `max_call_depth` deep plus the dead instances of the store its top-level call
+    /// reuses (`store_reuse - 1`); across them, the idle stores' and the warm instances'.
+    pub fn slots_needed(&self, threads: usize, max_call_depth: u32) -> u32 {
+        let per_thread = u64::from(max_call_depth) + 1 + u64::from(self.store_reuse);
+        let idle = crate::MAX_IDLE_STORES as u64 * u64::from(self.store_reuse) + u64::from(self.instance_reuse);
+        let total = (threads.max(1) as u64).saturating_mul(per_thread).saturating_add(idle);
+        u32::try_from(total).unwrap_or(u32::MAX)
     }
 
     /// Whether the backstops lie beyond every limit the host enforces under `params` (what
     /// [`vmhost::Vm::check_params`] reports).
     pub fn check(&self, params: &ConsensusParams) -> Result<(), String> {
-        let memory = params.memory.max_tx_pages as usize * PAGE;
-        if self.memory_limit < memory {
-            return Err(format!(
-                "memory backstop {} bytes is below the transaction memory cap {memory} (consensus.memory.max_tx_pages)",
-                self.memory_limit
-            ));
-        }
-        let stack = (params.stack_limit as usize).saturating_mul(BYTES_PER_STACK_UNIT);
-        if self.max_wasm_stack < stack {
-            return Err(format!(
-                "wasm stack backstop {} bytes is below the {stack} bytes the stack budget can take (consensus.stack_limit = {})",
-                self.max_wasm_stack, params.stack_limit
-            ));
-        }
+        let own = Backstops {
+            memory_bytes: self.memory_limit,
+            stack_bytes: self.max_wasm_stack,
+            table_elements: self.table_elements,
+        };
+        own.check(params)?;
         if self.metering == Metering::EngineFuel {
             // wasmtime's operator costs are u8: a weight above 255 cannot be charged as fuel.
             let o = &params.ops;
@@ -184,12 +200,6 @@ impl WasmtimeConfig {
             if self.ops != *o {
                 return Err("this engine was built for other operator weights (WasmtimeConfig::fit)".into());
             }
-        }
-        if self.table_elements < params.wasm.max_table_size {
-            return Err(format!(
-                "the pool holds tables of {} elements, below consensus.wasm.max_table_size = {}",
-                self.table_elements, params.wasm.max_table_size
-            ));
         }
         Ok(())
     }

@@ -59,9 +59,9 @@ use wasmtime::{Engine, Extern, Global, Instance, InstancePre, Memory, ModuleExpo
 
 pub use config::{Metering, WasmtimeConfig};
 use imports::StoreData;
+pub use vmhost::wasm::warm::ReuseStats;
 pub use vmhost::wasm::MAX_RESET_BYTES;
 use vmhost::wasm::{reset::NOTHING_WRITTEN, trap_code, Counters as CounterValues, Trap as GuestTrap};
-pub use warm::ReuseStats;
 
 /// Artifact framing: magic, then BLAKE3 of the payload, then the serialized module.
 const ARTIFACT_MAGIC: &[u8; 8] = b"VMHWT\x02\x00\x00";
@@ -135,7 +135,11 @@ struct Recycled {
 unsafe impl Send for Recycled {}
 
 /// Idle stores kept for reuse, at most (a few per executing thread is plenty).
-const MAX_IDLE_STORES: usize = 16;
+pub const MAX_IDLE_STORES: usize = 16;
+
+/// How long a call waits for a pool slot before its wave is aborted (the pool is sized for the
+/// node's threads by [`WasmtimeConfig::fit_threads`], so waiting at all is rare).
+pub const POOL_WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// State shared by the backend and every module it loaded.
 struct Shared {
@@ -149,6 +153,8 @@ struct Shared {
     warm: warm::WarmPool,
     /// Identifies loaded modules (the key of their warm instances).
     next_module: AtomicU64,
+    /// Times a call found every pool slot busy and waited.
+    pool_waits: AtomicU64,
     _ticker: Ticker,
 }
 
@@ -190,6 +196,24 @@ impl Shared {
         if idle.len() < MAX_IDLE_STORES {
             idle.push(r);
         }
+    }
+
+    /// Waits for another thread's call to free a pool slot (`waiting`: since when this call
+    /// has been waiting). Only after [`POOL_WAIT_LIMIT`] of every slot staying busy — a pool
+    /// far too small for the node's threads, or a leak — does it give up, as an
+    /// infrastructure failure that aborts the wave.
+    fn wait_for_slot(&self, waiting: &mut Option<std::time::Instant>, e: &wasmtime::Error) -> Result<(), VmError> {
+        let since = *waiting.get_or_insert_with(std::time::Instant::now);
+        self.pool_waits.fetch_add(1, Ordering::Relaxed);
+        if since.elapsed() > POOL_WAIT_LIMIT {
+            return Err(VmError::Internal(format!(
+                "every one of the {} pool slots stayed busy for {POOL_WAIT_LIMIT:?}: {e:#}",
+                self.cfg.pool_instances
+            )));
+        }
+        self.drop_idle();
+        std::thread::sleep(std::time::Duration::from_micros(100));
+        Ok(())
     }
 
     /// Drops every idle store and warm instance, returning the pool slots they held.
@@ -235,6 +259,7 @@ impl WasmtimeVm {
             idle: Mutex::new(Vec::new()),
             warm: warm::WarmPool::new(cfg.instance_reuse),
             next_module: AtomicU64::new(0),
+            pool_waits: AtomicU64::new(0),
             cfg,
             _ticker: ticker,
         };
@@ -261,25 +286,12 @@ impl WasmtimeVm {
     pub fn reuse_stats(&self) -> ReuseStats {
         self.shared.warm.stats()
     }
-}
 
-fn frame(serialized: Vec<u8>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(serialized.len() + 40);
-    out.extend_from_slice(ARTIFACT_MAGIC);
-    out.extend_from_slice(blake3::hash(&serialized).as_bytes());
-    out.extend_from_slice(&serialized);
-    out
-}
-
-fn unframe(artifact: &[u8]) -> Result<&[u8], VmError> {
-    if artifact.len() < 40 || &artifact[..8] != ARTIFACT_MAGIC {
-        return Err(VmError::BadArtifact("not a vmhost-wasmtime artifact".into()));
+    /// Times a call or a deploy found every pool slot busy and waited for one (contention
+    /// between executor threads; with [`WasmtimeConfig::fit_threads`] sizing it stays 0).
+    pub fn pool_waits(&self) -> u64 {
+        self.shared.pool_waits.load(Ordering::Relaxed)
     }
-    let payload = &artifact[40..];
-    if blake3::hash(payload).as_bytes() != &artifact[8..40] {
-        return Err(VmError::BadArtifact("artifact checksum mismatch".into()));
-    }
-    Ok(payload)
 }
 
 impl WasmtimeVm {
@@ -293,7 +305,7 @@ impl WasmtimeVm {
             message: format!("module cannot be instantiated: {e:#}"),
         };
         let pre = self.shared.linker.instantiate_pre(module).map_err(reject)?;
-        let mut retried = false;
+        let (mut retried, mut waiting) = (false, None);
         loop {
             let mut store = self.shared.new_store(None).map_err(|e| PrepareError::Internal(e.to_string()))?;
             match pre.instantiate(&mut store) {
@@ -305,9 +317,11 @@ impl WasmtimeVm {
                     retried = true;
                 }
                 // Every slot of the pool busy is this node's load, not the code's fault: failing
-                // the deploy here could reject on one validator what another accepts.
+                // the deploy here could reject on one validator what another accepts. Other
+                // threads' calls free slots as they end: wait for one.
                 Err(e) if pool_exhausted(&e) => {
-                    return Err(PrepareError::Internal(format!("{e:#}")));
+                    drop(store);
+                    self.shared.wait_for_slot(&mut waiting, &e).map_err(|e| PrepareError::Internal(e.to_string()))?;
                 }
                 Err(e) => return Err(reject(e)),
             }
@@ -345,11 +359,11 @@ impl Vm for WasmtimeVm {
             .map_err(|e| PrepareError::Rejected { code: ErrorCode::CompileFailed, message: format!("{e:#}") })?;
         self.trial_instantiate(&module)?;
         let serialized = module.serialize().map_err(|e| PrepareError::Internal(format!("{e:#}")))?;
-        Ok(frame(serialized))
+        Ok(vmhost::frame_artifact(ARTIFACT_MAGIC, &serialized))
     }
 
     fn load(&self, artifact: &[u8]) -> Result<Arc<dyn Module>, VmError> {
-        let payload = unframe(artifact)?;
+        let payload = vmhost::unframe_artifact(ARTIFACT_MAGIC, artifact)?;
         // SAFETY: the payload was produced by `Module::serialize` (checksum verified above) and
         // wasmtime checks the engine version and configuration before using it.
         let module = unsafe { wasmtime::Module::deserialize(&self.shared.engine, payload) }
@@ -515,7 +529,7 @@ impl Module for WasmtimeModule {
         // slots for every level of a deep call chain.
         let reuse = top && self.shared.cfg.store_reuse > 1;
         let mut recycled = if reuse { self.shared.take_idle() } else { None };
-        let mut retried = false;
+        let (mut retried, mut waiting) = (false, None);
         loop {
             let (mut store, calls) = match recycled.take() {
                 Some(r) => {
@@ -542,7 +556,12 @@ impl Module for WasmtimeModule {
                     self.shared.drop_idle();
                     retried = true;
                 }
-                Err(Failure::PoolExhausted(e)) => return Err(VmError::Internal(format!("{e:#}"))),
+                // Every slot held by calls running on other threads: back-pressure, not an
+                // error (a call's outcome never depends on the node's load).
+                Err(Failure::PoolExhausted(e)) => {
+                    drop(store);
+                    self.shared.wait_for_slot(&mut waiting, &e)?;
+                }
                 Err(Failure::Vm(e)) => return Err(e),
             }
         }

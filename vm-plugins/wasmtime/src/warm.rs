@@ -21,10 +21,7 @@
 //! state a fresh instance would have, and whether an instance was warm — which depends on
 //! thread scheduling and on what ran before — never shows in a receipt, gas or state.
 
-use std::collections::VecDeque;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 use vmhost::wasm::{GlobalValue, WarmInstance};
 use vmhost::wasm::{DATA_HI_EXPORT, DATA_LO_EXPORT, DIRTY_HI_EXPORT, DIRTY_LO_EXPORT, GLOBAL_EXPORT_PREFIX};
@@ -72,6 +69,8 @@ pub(crate) struct Warm {
     counters: Counters,
     dirty_lo: Global,
     dirty_hi: Global,
+    data_lo: Global,
+    data_hi: Global,
     globals: Vec<Global>,
 }
 
@@ -79,95 +78,8 @@ pub(crate) struct Warm {
 // `None` whenever a `Warm` is idle (cleared before the instance is handed back).
 unsafe impl Send for Warm {}
 
-/// How warm instances have served calls since the backend was built (for operators and
-/// tests; nothing here affects a call's outcome).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ReuseStats {
-    /// Top-level calls that ran on an instance an earlier call had used and reset.
-    pub reused: u64,
-    /// Warm instances created (a top-level call found no idle one of its module).
-    pub instantiated: u64,
-    /// Warm instances dropped after their call instead of reset: it trapped, grew memory, or
-    /// dirtied more than [`MAX_RESET_BYTES`](vmhost::wasm::MAX_RESET_BYTES).
-    pub dropped: u64,
-    /// Bytes of linear memory restored by the resets (the dirty ranges' total length).
-    pub bytes_reset: u64,
-}
-
-/// Idle warm instances of every module, oldest first, at most `cap`.
-pub(crate) struct WarmPool {
-    cap: usize,
-    idle: Mutex<VecDeque<(u64, Warm)>>,
-    reused: AtomicU64,
-    instantiated: AtomicU64,
-    dropped: AtomicU64,
-    bytes_reset: AtomicU64,
-}
-
-impl WarmPool {
-    pub(crate) fn new(cap: u32) -> Self {
-        WarmPool {
-            cap: cap as usize,
-            idle: Mutex::new(VecDeque::new()),
-            reused: AtomicU64::new(0),
-            instantiated: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
-            bytes_reset: AtomicU64::new(0),
-        }
-    }
-
-    pub(crate) fn stats(&self) -> ReuseStats {
-        ReuseStats {
-            reused: self.reused.load(Ordering::Relaxed),
-            instantiated: self.instantiated.load(Ordering::Relaxed),
-            dropped: self.dropped.load(Ordering::Relaxed),
-            bytes_reset: self.bytes_reset.load(Ordering::Relaxed),
-        }
-    }
-
-    /// The most recently used idle instance of module `id`.
-    fn take(&self, id: u64) -> Option<Warm> {
-        let mut idle = self.idle.lock().ok()?;
-        let at = idle.iter().rposition(|(m, _)| *m == id)?;
-        idle.remove(at).map(|(_, w)| w)
-    }
-
-    /// Keeps `warm` for module `id`, dropping the oldest idle instance when full.
-    fn put(&self, id: u64, warm: Warm) {
-        let evicted = match self.idle.lock() {
-            Ok(mut idle) => {
-                idle.push_back((id, warm));
-                if idle.len() > self.cap {
-                    idle.pop_front()
-                } else {
-                    None
-                }
-            }
-            Err(_) => None,
-        };
-        drop(evicted);
-    }
-
-    /// Drops the idle instances of module `id` (it was unloaded).
-    pub(crate) fn forget(&self, id: u64) {
-        let gone: VecDeque<(u64, Warm)> = match self.idle.lock() {
-            Ok(mut idle) => {
-                let (gone, kept) = std::mem::take(&mut *idle).into_iter().partition(|(m, _)| *m == id);
-                *idle = kept;
-                gone
-            }
-            Err(_) => VecDeque::new(),
-        };
-        drop(gone);
-    }
-
-    /// Drops every idle instance, returning their pool slots.
-    pub(crate) fn clear(&self) {
-        let gone = self.idle.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
-        drop(gone);
-    }
-}
+/// The backend's idle warm instances (the host's pool).
+pub(crate) type WarmPool = vmhost::wasm::warm::WarmPool<Warm>;
 
 fn get_u32(store: &mut Store<StoreData>, g: &Global) -> Option<u32> {
     g.get(store).i32().map(|v| v as u32)
@@ -186,12 +98,11 @@ impl WasmtimeModule {
         let mut warm = match self.shared.warm.take(self.id) {
             Some(mut w) => {
                 self.shared.arm(&mut w.store, Some(host))?;
-                self.shared.warm.reused.fetch_add(1, Ordering::Relaxed);
                 w
             }
             None => match self.new_warm(host) {
                 Some(w) => {
-                    self.shared.warm.instantiated.fetch_add(1, Ordering::Relaxed);
+                    self.shared.warm.created();
                     w
                 }
                 None => return Ok(None),
@@ -204,11 +115,8 @@ impl WasmtimeModule {
             Err(Failure::Vm(e)) => return Err(e),
             Err(Failure::PoolExhausted(e)) => return Err(VmError::Internal(format!("{e:#}"))),
         };
-        if outcome.result.is_ok() && self.reset(&mut warm) {
-            self.shared.warm.put(self.id, warm);
-        } else {
-            self.shared.warm.dropped.fetch_add(1, Ordering::Relaxed);
-        }
+        let host_writes = warm.store.data().host_writes;
+        self.shared.warm.release(self.id, warm, outcome.result.is_ok(), host_writes, self.pristine.get());
         Ok(Some(outcome))
     }
 
@@ -229,33 +137,14 @@ impl WasmtimeModule {
             .iter()
             .map(|e| export_global(&mut store, &instance, e))
             .collect::<Option<Vec<Global>>>()?;
+        let data_lo = export_global(&mut store, &instance, &tracking.data_lo)?;
+        let data_hi = export_global(&mut store, &instance, &tracking.data_hi)?;
+        let mut warm = Warm { store, instance, memory, counters, dirty_lo, dirty_hi, data_lo, data_hi, globals };
         if self.pristine.get().is_none() {
-            let (lo, hi) = (
-                export_global(&mut store, &instance, &tracking.data_lo)?,
-                export_global(&mut store, &instance, &tracking.data_hi)?,
-            );
-            let (data_lo, data_hi) = (get_u32(&mut store, &lo)? as usize, get_u32(&mut store, &hi)? as usize);
-            let data = memory.data(&store).get(data_lo..data_hi)?.to_vec();
-            let values = globals.iter().map(|g| to_value(g.get(&mut store))).collect::<Option<Vec<_>>>()?;
-            let memory_size = memory.data_size(&store);
             // Every instance of the module starts identical, so a racing thread sets the same.
-            let _ = self.pristine.set(Pristine { memory_size, data_lo, data, globals: values });
+            let _ = self.pristine.set(vmhost::wasm::warm::capture(&mut warm)?);
         }
-        Some(Warm { store, instance, memory, counters, dirty_lo, dirty_hi, globals })
-    }
-
-    /// Puts a warm instance back into its pristine state after a call that completed (the
-    /// host's reset, [`vmhost::wasm::reset::reset`]); `false` if it cannot be (then it is dropped).
-    fn reset(&self, w: &mut Warm) -> bool {
-        let Some(p) = self.pristine.get() else { return false };
-        let host_writes = w.store.data().host_writes;
-        match vmhost::wasm::reset::reset(w, host_writes, p) {
-            Some(bytes) => {
-                self.shared.warm.bytes_reset.fetch_add(bytes as u64, Ordering::Relaxed);
-                true
-            }
-            None => false,
-        }
+        Some(warm)
     }
 }
 
@@ -298,5 +187,16 @@ impl WarmInstance for Warm {
             Some(g) => g.set(&mut self.store, from_value(value)).is_ok(),
             None => false,
         }
+    }
+}
+
+impl vmhost::wasm::warm::Capture for Warm {
+    fn data_hull(&mut self) -> Option<(u32, u32)> {
+        Some((get_u32(&mut self.store, &self.data_lo)?, get_u32(&mut self.store, &self.data_hi)?))
+    }
+
+    fn globals(&mut self) -> Option<Vec<GlobalValue>> {
+        let Warm { store, globals, .. } = self;
+        globals.iter().map(|g| to_value(g.get(&mut *store))).collect()
     }
 }
