@@ -41,10 +41,55 @@ pub fn registry(cfg: WasmtimeConfig) -> VmRegistry {
 
 /// A registry with the native plugin and `vm` (kept by the caller, to look at it afterwards).
 pub fn registry_with(vm: Arc<WasmtimeVm>) -> VmRegistry {
+    registry_of(vm)
+}
+
+/// A registry with the native plugin and any wasm backend `vm`.
+pub fn registry_of(vm: Arc<dyn vmhost::Vm>) -> VmRegistry {
     let mut r = VmRegistry::new();
     r.register_native(Arc::new(NativePlugin)).expect("native");
     r.register_vm(ContractType::Wasm, vm).expect("wasm");
     r
+}
+
+/// Builds a fresh backend of one configuration.
+pub type MakeVm = Arc<dyn Fn() -> Arc<dyn vmhost::Vm> + Send + Sync>;
+
+/// The wasm backend configurations every conformance fixture runs on: wasmtime with injected
+/// metering and warm instances (the reference), the same with every call on a fresh instance
+/// in a fresh store, wasmer with Cranelift and with Singlepass (both with warm instances).
+/// (wasmtime's engine fuel cannot run the default gas schedule: its operator costs are at most
+/// 255 and a memory page costs 8192; `wasm_gas` tests it on a schedule it can charge.)
+pub fn backend_configs() -> Vec<(&'static str, MakeVm)> {
+    use vmhost_wasmer::{Compiler, WasmerConfig, WasmerVm};
+    vec![
+        (
+            "wasmtime",
+            Arc::new(|| Arc::new(WasmtimeVm::new(WasmtimeConfig::default()).expect("wasmtime")) as Arc<dyn vmhost::Vm>),
+        ),
+        (
+            "wasmtime-cold",
+            Arc::new(|| {
+                let mut c = WasmtimeConfig::default();
+                c.instance_reuse(0).store_reuse(1);
+                Arc::new(WasmtimeVm::new(c).expect("wasmtime")) as Arc<dyn vmhost::Vm>
+            }),
+        ),
+        (
+            "wasmer-cranelift",
+            Arc::new(|| {
+                Arc::new(WasmerVm::new(WasmerConfig::with_compiler(Compiler::Cranelift)).expect("wasmer"))
+                    as Arc<dyn vmhost::Vm>
+            }),
+        ),
+        (
+            "wasmer-singlepass",
+            Arc::new(|| {
+                Arc::new(WasmerVm::new(WasmerConfig::with_compiler(Compiler::Singlepass)).expect("wasmer"))
+                    as Arc<dyn vmhost::Vm>
+            }),
+        ),
+    ]
 }
 
 /// A chain over `store` with the default backends and funded accounts 1..=n.

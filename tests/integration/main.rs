@@ -3,12 +3,14 @@
 
 mod abi_doc;
 mod access_lists;
+mod conformance;
 mod consensus_params;
 mod contracts_build;
 mod crypto;
 mod host_state;
 mod hostile;
 mod mock_calls;
+mod parallel;
 mod pricing;
 mod reentrancy;
 mod system_calls;
@@ -22,3 +24,4 @@ mod wasm_gas;
 mod wasm_reuse;
 mod wasm_stores;
 mod wasm_traps;
+mod wasmer_backend;

@@ -84,7 +84,10 @@ pub fn run(cfg: &ChainConfig, n: u64) -> Result<()> {
     let nat = measure(&mut chain, 11, &native, rounds)?;
     let tok = measure(&mut chain, 11, &token_txs, rounds)?;
     let nop = measure(&mut chain, 11, &noop_txs, rounds)?;
-    println!("executed on one thread, dry-run waves of {n} transactions, wasm backend: wasmtime");
+    println!(
+        "executed on one thread, dry-run waves of {n} transactions, wasm backend: {}",
+        crate::chain::configured_wasm(cfg)
+    );
     println!("  {:<34} {:>12.0} tx/s  {:>8.2} µs/tx  1.00×", "native Transfer", nat, 1e6 / nat);
     println!("  {:<34} {:>12.0} tx/s  {:>8.2} µs/tx  {:.2}× native", "wasm token transfer", tok, 1e6 / tok, tok / nat);
     println!(

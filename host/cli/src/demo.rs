@@ -35,7 +35,11 @@ pub fn run(cfg: &ChainConfig, transfers: u64, fresh: bool) -> Result<()> {
             cfg.store.path.display()
         )
     })?;
-    println!("vmhost demo — store {} — backends: native, wasm=wasmtime", cfg.store.path.display());
+    println!(
+        "vmhost demo — store {} — backends: native, wasm={}",
+        cfg.store.path.display(),
+        crate::chain::configured_wasm(cfg)
+    );
     println!("{}", build_note());
     println!("starting at {}, state root {}", wave_name(chain.head().last_wave), hex::encode(chain.state_root()));
 

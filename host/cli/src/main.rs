@@ -1,8 +1,10 @@
 //! `vmhost`: run a demo chain, deploy and call contracts, inspect state, benchmark backends.
 
 mod bench;
+mod bench_parallel;
 mod calibrate;
 mod chain;
+mod conformance;
 mod demo;
 mod inspect;
 
@@ -28,6 +30,10 @@ struct Cli {
     /// Store directory (overrides the config's `store.path`).
     #[arg(long, global = true)]
     store: Option<PathBuf>,
+    /// Executor threads (machine-local; overrides the config's `node.threads`; default: the
+    /// machine's cores). Receipts and roots never depend on it.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
     /// Log filter (e.g. `info`, `vmhost=debug`); default warn.
     #[arg(long, global = true, default_value = "warn")]
     log: String,
@@ -81,11 +87,26 @@ enum Cmd {
     },
     /// Print the ABI reference generated from the table (docs/abi-v1.md).
     AbiDoc,
-    /// Quick throughput comparison: native Transfer vs wasm token transfer vs empty wasm call.
+    /// Run the conformance kit (tests/conformance/fixtures) on wasm backends and print a
+    /// table: every receipt, gas figure and root must be the expected one.
+    Conformance {
+        /// Backends to run (wasmtime, wasmer-cranelift, wasmer-singlepass, or all); default
+        /// the chain config's `backends.wasm`.
+        #[arg(long = "backend")]
+        backends: Vec<String>,
+        /// Only fixtures whose name contains this.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Print every failing field.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Quick throughput comparison: native Transfer vs wasm token transfer vs empty wasm call;
+    /// with `--threads N`, waves run on 1 and on N executor threads side by side.
     Bench {
-        /// Transactions per wave.
-        #[arg(long, default_value_t = 2_000)]
-        txs: u64,
+        /// Transactions per wave (default 2,000; 10,000 with `--threads`).
+        #[arg(long)]
+        txs: Option<u64>,
         /// Instead: gas per second of every operator and host-function mix, and how long the
         /// largest transaction can run against the node's timeout.
         #[arg(long)]
@@ -105,7 +126,11 @@ fn main() -> Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    let cfg = chain::load_config(cli.config.as_deref(), cli.store.as_deref())?;
+    let mut cfg = chain::load_config(cli.config.as_deref(), cli.store.as_deref())?;
+    if let Some(t) = cli.threads {
+        anyhow::ensure!(t >= 1, "--threads must be at least 1");
+        cfg.node.threads = t;
+    }
     match cli.cmd {
         Cmd::Demo { transfers, fresh } => demo::run(&cfg, transfers, fresh),
         Cmd::Deploy { code, sender, parachain } => chain::deploy_cmd(&cfg, &code, sender, parachain),
@@ -114,7 +139,9 @@ fn main() -> Result<()> {
         }
         Cmd::Inspect { what } => inspect::run(&cfg, what),
         Cmd::Bench { calibrate: true, .. } => calibrate::run(&cfg),
-        Cmd::Bench { txs, .. } => bench::run(&cfg, txs),
+        Cmd::Bench { txs, .. } if cli.threads.is_some() => bench_parallel::run(&cfg, txs.unwrap_or(10_000)),
+        Cmd::Bench { txs, .. } => bench::run(&cfg, txs.unwrap_or(2_000)),
+        Cmd::Conformance { backends, filter, verbose } => conformance::run(&cfg, &backends, filter.as_deref(), verbose),
         Cmd::AbiDoc => {
             print!("{}", vmhost::docs::abi_reference());
             Ok(())
