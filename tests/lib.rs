@@ -52,6 +52,19 @@ pub fn registry_of(vm: Arc<dyn vmhost::Vm>) -> VmRegistry {
     r
 }
 
+/// The backends the differential test compares (every configuration but wasmtime's
+/// all-fresh one), built once per process; each case gets fresh chains over them.
+pub fn differential_backends() -> &'static [(&'static str, Arc<dyn vmhost::Vm>)] {
+    static B: std::sync::OnceLock<Vec<(&'static str, Arc<dyn vmhost::Vm>)>> = std::sync::OnceLock::new();
+    B.get_or_init(|| {
+        backend_configs()
+            .into_iter()
+            .filter(|(name, _)| *name != "wasmtime-cold")
+            .map(|(name, make)| (name, make()))
+            .collect()
+    })
+}
+
 /// Builds a fresh backend of one configuration.
 pub type MakeVm = Arc<dyn Fn() -> Arc<dyn vmhost::Vm> + Send + Sync>;
 

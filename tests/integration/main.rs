@@ -7,6 +7,7 @@ mod conformance;
 mod consensus_params;
 mod contracts_build;
 mod crypto;
+mod differential;
 mod host_state;
 mod hostile;
 mod mock_calls;

@@ -294,7 +294,8 @@ fn check_waves(waves: &[Vec<Op>]) -> Result<(), TestCaseError> {
             let wave = 2 + i as u64;
             if threads == 2 && !reverse {
                 let params = chain.params_at(wave);
-                let f: Vec<Footprint> = txs.iter().map(|t| Footprint::of(&chain.env().registry, params, t)).collect();
+                let f: Vec<Footprint<'_>> =
+                    txs.iter().map(|t| Footprint::of(&chain.env().registry, params, t)).collect();
                 PARALLEL_TXS.fetch_add(Schedule::new(&f).side_by_side(), Ordering::Relaxed);
             }
             let out = chain.execute_wave(&block(wave), &txs).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -367,7 +368,7 @@ fn an_undeclared_read_of_a_key_written_in_the_same_level_traps_on_every_thread_c
         ];
         let txs = build(&world, &ops, &mut [0; 11]);
         let params = chain.params_at(2);
-        let f: Vec<Footprint> = txs.iter().map(|t| Footprint::of(&chain.env().registry, params, t)).collect();
+        let f: Vec<Footprint<'_>> = txs.iter().map(|t| Footprint::of(&chain.env().registry, params, t)).collect();
         assert_eq!(Schedule::new(&f).levels(), [vec![0, 1, 2]], "one level");
         let r = chain.execute_wave(&block(2), &txs).expect("wave").receipts;
         assert!(r[0].is_success() && r[1].is_success(), "{r:?}");
@@ -395,7 +396,7 @@ fn transactions_without_lists_and_conflicting_ones_keep_their_order() {
             Op::Token { from: 6, to: 5, amount: 2, list: List::Exact },
         ];
         let txs = build(&world, &ops, &mut [0; 11]);
-        let f: Vec<Footprint> =
+        let f: Vec<Footprint<'_>> =
             txs.iter().map(|t| Footprint::of(&chain.env().registry, chain.params_at(2), t)).collect();
         assert_eq!(Schedule::new(&f).levels(), [vec![0], vec![1], vec![2], vec![3]]);
         let out = chain.execute_wave(&block(2), &txs).expect("wave");
@@ -411,7 +412,7 @@ fn transactions_without_lists_and_conflicting_ones_keep_their_order() {
 #[test]
 fn disjoint_token_transfers_share_a_level_and_a_shared_recipient_stacks_them() {
     let (chain, world) = chain(2);
-    let footprints = |ops: &[Op]| -> Vec<Footprint> {
+    let footprints = |ops: &[Op]| -> Vec<Footprint<'static>> {
         let txs = build(&world, ops, &mut [0; 11]);
         txs.iter().map(|t| Footprint::of(&chain.env().registry, chain.params_at(2), t)).collect()
     };

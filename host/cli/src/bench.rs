@@ -1,20 +1,26 @@
-//! `vmhost bench`: quick side-by-side throughput on the configured backends, on a throwaway
-//! in-memory store (criterion benches under `tests/benches/` are the reference figures).
+//! `vmhost bench`: the same workloads on every wasm backend of this build and in native Rust,
+//! side by side — per-call overhead, compute loop, store-bound loop, token transfer (with the
+//! native Transfer beside it), compile time and cache-miss load — as a table of medians and
+//! ratios to wasmtime, and an SVG chart (`--chart`). Throwaway in-memory stores; criterion
+//! benches under `tests/benches/` are the reference figures.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{ensure, Result};
+use anyhow::{ensure, Context, Result};
 use vmhost::state::MemStore;
-use vmhost::{Chain, ChainConfig};
-use vmhost_abi::{Address, BlockContext, ContractType, NativeTx, Transaction, TxKind};
+use vmhost::testing::workloads::{native_fill, native_sum, LoopHost, LOOP, NOOP, STORES};
+use vmhost::testing::{block, load_module, top_level_call};
+use vmhost::{Chain, ChainConfig, Vm};
+use vmhost_abi::{Address, ContractType, NativeTx, Transaction, TxKind};
+
+use crate::chain::{wasm_backend, WASM_BACKENDS};
 
 const TOKEN: &[u8] = include_bytes!("../../../examples/wasm/token.wasm");
-const NOOP: &str = r#"(module (memory (export "memory") 1) (func (export "noop")))"#;
-
-fn block(wave_id: u64) -> BlockContext {
-    BlockContext { height: wave_id, wave_id, timestamp_ms: 0, beacon: [0; 32], base_fee: 1 }
-}
+/// Iterations of the compute and store loops.
+const LOOP_N: u64 = 1_000_000;
+/// Repetitions of each measurement (the median is reported).
+const RUNS: usize = 7;
 
 fn tx(sender: u64, nonce: u64, gas_limit: u64, kind: TxKind) -> Transaction {
     Transaction { sender: Address::from_index(sender), nonce, gas_limit, chain_id: 1, access_list: None, kind }
@@ -29,34 +35,64 @@ fn deploy(chain: &mut Chain, nonce: u64, code: Vec<u8>) -> Result<Address> {
         TxKind::ContractDeploy { vm: ContractType::Wasm, code, deposit: 0, parachain: false, non_reentrant: false };
     let gas = chain.params_at(nonce + 1).max_tx_gas;
     let out = chain.execute_wave(&block(nonce + 1), &[tx(1, nonce, gas, kind)])?;
-    out.receipts[0].contract_address.ok_or_else(|| anyhow::anyhow!("deploy failed: {:?}", out.receipts[0].code))
+    out.receipts[0].contract_address.ok_or_else(|| anyhow::anyhow!("deploy failed: {}", out.receipts[0].code))
 }
 
-/// Runs `txs` as a dry-run wave `rounds` times; returns transactions per second.
-fn measure(chain: &mut Chain, wave: u64, txs: &[Transaction], rounds: u32) -> Result<f64> {
-    let r = chain.simulate_wave(&block(wave), txs)?;
-    ensure!(
-        r.iter().all(|r| r.is_success()),
-        "benchmark transactions failed: {:?}",
-        r.iter().find(|r| !r.is_success())
-    );
-    let t = Instant::now();
-    for _ in 0..rounds {
-        chain.simulate_wave(&block(wave), txs)?;
-    }
-    Ok(txs.len() as f64 * rounds as f64 / t.elapsed().as_secs_f64())
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
-pub fn run(cfg: &ChainConfig, n: u64) -> Result<()> {
-    if cfg!(debug_assertions) {
-        eprintln!("note: this is a debug build; use `cargo run --release -p vmhost-cli --bin vmhost -- bench` for real figures");
+/// Median seconds of `f` over [`RUNS`] runs, after one unmeasured.
+fn time(mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    f()?;
+    let mut t = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let s = Instant::now();
+        f()?;
+        t.push(s.elapsed().as_secs_f64());
     }
-    let mut chain = Chain::open(Arc::new(MemStore::new()), crate::chain::registry(cfg)?, cfg.exec_config()?)?;
+    Ok(median(t))
+}
+
+/// Microseconds per transaction of dry-running `txs` (all must succeed).
+fn per_tx(chain: &mut Chain, txs: &[Transaction]) -> Result<f64> {
+    let secs = time(|| {
+        let r = chain.simulate_wave(&block(20), txs)?;
+        ensure!(
+            r.iter().all(|r| r.is_success()),
+            "bench transactions failed: {:?}",
+            r.iter().find(|r| !r.is_success())
+        );
+        Ok(())
+    })?;
+    Ok(secs * 1e6 / txs.len() as f64)
+}
+
+/// The rows of the table, in order: label and unit (every figure is a time: lower is better).
+const ROWS: [(&str, &str); 7] = [
+    ("empty call, whole host", "µs/call"),
+    ("token transfer, whole host", "µs/tx"),
+    ("native Transfer, whole host", "µs/tx"),
+    ("compute loop 1M, Module::call", "ms"),
+    ("store loop 1M, Module::call", "ms"),
+    ("compile token.wasm (prepared)", "ms"),
+    ("cache-miss load of its artifact", "ms"),
+];
+
+/// One backend's figures, in [`ROWS`] order.
+fn measure(cfg: &ChainConfig, name: &str, n: u64) -> Result<[f64; 7]> {
+    let vm: Arc<dyn Vm> = wasm_backend(cfg, name)?;
+    let mut reg = vmhost::VmRegistry::new();
+    reg.register_native(Arc::new(vmhost_native::NativePlugin))?;
+    reg.register_vm(ContractType::Wasm, vm.clone())?;
+    let mut exec = cfg.exec_config()?;
+    exec.threads(1);
+    let mut chain = Chain::open(Arc::new(MemStore::new()), reg, exec)?;
     let alloc: Vec<(Address, u128)> = (1..=2 * n + 1).map(|i| (Address::from_index(i), 1u128 << 100)).collect();
     chain.genesis(&alloc)?;
     let token = deploy(&mut chain, 0, TOKEN.to_vec())?;
     let noop = deploy(&mut chain, 1, wat::parse_str(NOOP)?)?;
-    // Fund n token holders (users n+2 ..= 2n+1).
     let mut setup = vec![call(1, 2, token, "init", u128::MAX.to_le_bytes().to_vec())];
     for i in 0..n {
         let mut input = Address::from_index(n + 2 + i).0.to_vec();
@@ -65,37 +101,106 @@ pub fn run(cfg: &ChainConfig, n: u64) -> Result<()> {
     }
     let out = chain.execute_wave(&block(10), &setup)?;
     ensure!(out.receipts.iter().all(|r| r.is_success()), "token setup failed");
-
-    let senders = |i: u64| n + 2 + i;
-    let native: Vec<Transaction> = (0..n)
-        .map(|i| {
-            tx(senders(i), 0, 21_000, TxKind::Native(NativeTx::Transfer { to: Address::from_index(2 + i), amount: 1 }))
-        })
-        .collect();
-    let token_txs: Vec<Transaction> = (0..n)
+    let sender = |i: u64| n + 2 + i;
+    let noops: Vec<Transaction> = (0..n).map(|i| call(sender(i), 0, noop, "noop", vec![])).collect();
+    let tokens: Vec<Transaction> = (0..n)
         .map(|i| {
             let mut input = Address::from_index(2 + i).0.to_vec();
             input.extend_from_slice(&1u128.to_le_bytes());
-            call(senders(i), 0, token, "transfer", input)
+            call(sender(i), 0, token, "transfer", input)
         })
         .collect();
-    let noop_txs: Vec<Transaction> = (0..n).map(|i| call(senders(i), 0, noop, "noop", vec![])).collect();
-    let rounds = (200_000 / n.max(1)).clamp(1, 100) as u32;
-    let nat = measure(&mut chain, 11, &native, rounds)?;
-    let tok = measure(&mut chain, 11, &token_txs, rounds)?;
-    let nop = measure(&mut chain, 11, &noop_txs, rounds)?;
+    let natives: Vec<Transaction> = (0..n)
+        .map(|i| {
+            tx(sender(i), 0, 21_000, TxKind::Native(NativeTx::Transfer { to: Address::from_index(2 + i), amount: 1 }))
+        })
+        .collect();
+    let empty = per_tx(&mut chain, &noops)?;
+    let transfer = per_tx(&mut chain, &tokens)?;
+    let native = per_tx(&mut chain, &natives)?;
+    let module_call = |code: &str, entry: &str| -> Result<f64> {
+        let m = load_module(&*vm, &wat::parse_str(code)?).map_err(anyhow::Error::msg)?;
+        let mut host = LoopHost { input: LOOP_N.to_le_bytes().to_vec() };
+        time(|| {
+            let out = m.call(&top_level_call(entry, 1 << 40), &mut host)?;
+            ensure!(out.result.is_ok(), "{entry}: {:?}", out.result);
+            Ok(())
+        })
+        .map(|s| s * 1e3)
+    };
+    let compute = module_call(LOOP, "sum")?;
+    let stores = module_call(STORES, "fill")?;
+    let params = chain.params_at(20).clone();
+    let mut artifact = Vec::new();
+    let compile = time(|| {
+        artifact =
+            vmhost::cache::build_artifact(&*vm, TOKEN, &params)?.map_err(|r| anyhow::anyhow!("{}", r.message))?;
+        Ok(())
+    })? * 1e3;
+    let load = time(|| {
+        vmhost::cache::load_artifact(&*vm, &artifact)?;
+        Ok(())
+    })? * 1e3;
+    Ok([empty, transfer, native, compute, stores, compile, load])
+}
+
+/// Native Rust's figures for the rows that have a native twin.
+fn native_rust() -> [Option<f64>; 7] {
+    let ms = |f: &mut dyn FnMut()| {
+        time(|| {
+            f();
+            Ok(())
+        })
+        .map(|s| s * 1e3)
+        .ok()
+    };
+    let compute = ms(&mut || {
+        std::hint::black_box(native_sum(std::hint::black_box(LOOP_N)));
+    });
+    let mut buf = Box::new([0u64; 8192]);
+    let stores = ms(&mut || native_fill(std::hint::black_box(&mut buf), std::hint::black_box(LOOP_N)));
+    [None, None, None, compute, stores, None, None]
+}
+
+pub fn run(cfg: &ChainConfig, n: u64, backends: &[String], chart: Option<&std::path::Path>) -> Result<()> {
+    ensure!(n >= 10, "--txs must be at least 10");
+    if cfg!(debug_assertions) {
+        eprintln!("note: this is a debug build; use `cargo run --release -p vmhost-cli --bin vmhost -- bench` for real figures");
+    }
+    let names: Vec<String> = if backends.is_empty() {
+        WASM_BACKENDS.iter().filter(|b| **b != "wasmer").map(|b| b.to_string()).collect()
+    } else {
+        backends.to_vec()
+    };
+    let mut figures = Vec::new();
+    for name in &names {
+        eprintln!("measuring {name} ...");
+        figures.push(measure(cfg, name, n).with_context(|| format!("backend {name}"))?);
+    }
+    let native = native_rust();
     println!(
-        "executed on one thread, dry-run waves of {n} transactions, wasm backend: {}",
-        crate::chain::configured_wasm(cfg)
+        "medians of {RUNS} runs; whole-host rows are dry-run waves of {n} transactions on one thread; ratios are to {}",
+        names[0]
     );
-    println!("  {:<34} {:>12.0} tx/s  {:>8.2} µs/tx  1.00×", "native Transfer", nat, 1e6 / nat);
-    println!("  {:<34} {:>12.0} tx/s  {:>8.2} µs/tx  {:.2}× native", "wasm token transfer", tok, 1e6 / tok, tok / nat);
-    println!(
-        "  {:<34} {:>12.0} tx/s  {:>8.2} µs/tx  {:.2}× native",
-        "wasm empty call (per-call path)",
-        nop,
-        1e6 / nop,
-        nop / nat
-    );
+    print!("  {:<34} {:>8}", "workload", "unit");
+    for name in &names {
+        print!(" {name:>22}");
+    }
+    println!(" {:>22}", "native Rust");
+    for (r, (label, unit)) in ROWS.iter().enumerate() {
+        print!("  {label:<34} {unit:>8}");
+        let base = figures[0][r];
+        for f in &figures {
+            print!(" {:>22}", format!("{:.3} ({:.2}×)", f[r], f[r] / base));
+        }
+        match native[r] {
+            Some(v) => println!(" {:>22}", format!("{v:.3} ({:.2}×)", v / base)),
+            None => println!(" {:>22}", "-"),
+        }
+    }
+    if let Some(path) = chart {
+        crate::chart::write(path, &names, &ROWS.map(|(l, _)| l), &figures, &native)?;
+        println!("chart: {}", path.display());
+    }
     Ok(())
 }

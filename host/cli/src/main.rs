@@ -4,6 +4,7 @@ mod bench;
 mod bench_parallel;
 mod calibrate;
 mod chain;
+mod chart;
 mod conformance;
 mod demo;
 mod inspect;
@@ -20,6 +21,20 @@ use clap::{Parser, Subcommand};
 /// VM plugins are loaded from shared libraries.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc's `mi_option_purge_delay` (its enum position in mimalloc v2's `mimalloc.h`).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Return freed memory to the OS after 1 s idle instead of 10 ms: a wave frees and allocates
+/// again within milliseconds, and with the default each one faulted its pages back in (the
+/// kernel's page zeroing was 6–11% of a parallel wave's profile; measured +10% on the token
+/// waves, docs/benchmarks.md). Machine-local tuning: no receipt depends on it.
+fn tune_allocator() {
+    // SAFETY: sets an option of the allocator this binary links; any value is valid.
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1_000);
+    }
+}
 
 #[derive(Parser, Debug)]
 #[command(name = "vmhost", version, about = "vmhost multi-VM execution layer")]
@@ -101,12 +116,19 @@ enum Cmd {
         #[arg(long)]
         verbose: bool,
     },
-    /// Quick throughput comparison: native Transfer vs wasm token transfer vs empty wasm call;
-    /// with `--threads N`, waves run on 1 and on N executor threads side by side.
+    /// The same workloads on every wasm backend and in native Rust, side by side (per-call
+    /// overhead, compute, store loop, token transfer, compile, cache-miss load), with ratios
+    /// and an optional SVG chart; with `--threads N`, waves on 1 and on N executor threads.
     Bench {
         /// Transactions per wave (default 2,000; 10,000 with `--threads`).
         #[arg(long)]
         txs: Option<u64>,
+        /// Backends to compare (default: every wasm backend of this build).
+        #[arg(long = "backend")]
+        backends: Vec<String>,
+        /// Write an SVG chart of the comparison here.
+        #[arg(long)]
+        chart: Option<PathBuf>,
         /// Instead: gas per second of every operator and host-function mix, and how long the
         /// largest transaction can run against the node's timeout.
         #[arg(long)]
@@ -121,6 +143,7 @@ fn main() -> Result<()> {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    tune_allocator();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()))
@@ -140,7 +163,7 @@ fn main() -> Result<()> {
         Cmd::Inspect { what } => inspect::run(&cfg, what),
         Cmd::Bench { calibrate: true, .. } => calibrate::run(&cfg),
         Cmd::Bench { txs, .. } if cli.threads.is_some() => bench_parallel::run(&cfg, txs.unwrap_or(10_000)),
-        Cmd::Bench { txs, .. } => bench::run(&cfg, txs.unwrap_or(2_000)),
+        Cmd::Bench { txs, backends, chart, .. } => bench::run(&cfg, txs.unwrap_or(2_000), &backends, chart.as_deref()),
         Cmd::Conformance { backends, filter, verbose } => conformance::run(&cfg, &backends, filter.as_deref(), verbose),
         Cmd::AbiDoc => {
             print!("{}", vmhost::docs::abi_reference());

@@ -381,41 +381,50 @@ impl Chain {
     fn execute_txs(&self, block: &BlockContext, txs: &[TxRef<'_>]) -> Result<Vec<Receipt>> {
         let params = self.env.config.params_at(block.wave_id);
         let wave = WaveCtx::new(&self.env, params, block);
-        let run = |tx: &TxRef<'_>| match tx {
-            Ok(tx) => tx::execute(&wave, &self.cache, tx),
+        let run = |tx: &TxRef<'_>, checked: Option<&tx::AccessCheck>| match tx {
+            Ok(tx) => tx::execute(&wave, &self.cache, tx, checked),
             Err(hash) => Ok(tx::invalid(*hash, ErrorCode::MalformedTransaction)),
         };
         let reverse = self.env.config.node.reverse_levels;
         if (self.pool.current_num_threads() < 2 && !reverse) || txs.len() < 2 {
-            return txs.iter().map(run).collect();
+            return txs.iter().map(|t| run(t, None)).collect();
         }
         use rayon::prelude::*;
-        let footprints: Vec<schedule::Footprint> = txs
+        // Each transaction's access-list check, once: the scheduler's footprint and the
+        // ingress check of its execution.
+        let checks: Vec<Option<tx::AccessCheck>> = txs
             .par_iter()
             .with_min_len(64)
             .map(|tx| match tx {
-                Ok(tx) => schedule::Footprint::of(&self.env.registry, params, tx),
+                Ok(tx) => Some(tx::check_access_list(&self.env.registry, params, tx)),
+                Err(_) => None,
+            })
+            .collect();
+        let footprints: Vec<schedule::Footprint<'_>> = checks
+            .iter()
+            .map(|c| match c {
+                Some(c) => schedule::Footprint::from_check(c),
                 // Bytes that did not decode touch nothing.
-                Err(_) => schedule::Footprint::Keys(vmhost_abi::AccessList::new()),
+                None => schedule::Footprint::Keys(std::borrow::Cow::Owned(vmhost_abi::AccessList::new())),
             })
             .collect();
         let plan = schedule::Schedule::new(&footprints);
         let mut receipts: Vec<Option<Receipt>> = vec![None; txs.len()];
         for level in plan.levels() {
             if let [i] = level[..] {
-                receipts[i as usize] = Some(run(&txs[i as usize])?);
+                receipts[i as usize] = Some(run(&txs[i as usize], checks[i as usize].as_ref())?);
                 continue;
             }
             if reverse {
                 for &i in level.iter().rev() {
-                    receipts[i as usize] = Some(run(&txs[i as usize])?);
+                    receipts[i as usize] = Some(run(&txs[i as usize], checks[i as usize].as_ref())?);
                 }
                 continue;
             }
             let out: Vec<(u32, Receipt)> = level
                 .par_iter()
                 .with_min_len(4)
-                .map(|&i| run(&txs[i as usize]).map(|r| (i, r)))
+                .map(|&i| run(&txs[i as usize], checks[i as usize].as_ref()).map(|r| (i, r)))
                 .collect::<Result<_>>()?;
             for (i, r) in out {
                 receipts[i as usize] = Some(r);

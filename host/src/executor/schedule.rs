@@ -25,7 +25,9 @@
 //! list, which must cover the sender's account, the target's record, a deploy's record and code
 //! and a native handler's derived keys; and every access during execution is checked against it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use vmhost_abi::{AccessList, StateKey, Transaction};
 
@@ -34,25 +36,57 @@ use crate::registry::VmRegistry;
 
 /// What one transaction of a wave may touch, for scheduling.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Footprint {
+pub enum Footprint<'a> {
     /// It may touch anything (no access list): it runs alone.
     Unknown,
     /// It touches at most these keys (normalized: writes not repeated in reads).
-    Keys(AccessList),
+    Keys(Cow<'a, AccessList>),
 }
 
-impl Footprint {
-    /// The footprint of `tx` under `params`: its declared list plus what its kind touches
-    /// around execution. A transaction whose list ingress will refuse gets its declared list:
-    /// it then touches nothing (it is refused before reading anything).
-    pub fn of(registry: &VmRegistry, params: &ConsensusParams, tx: &Transaction) -> Footprint {
-        let Some(list) = &tx.access_list else { return Footprint::Unknown };
-        let mut keys = list.clone();
-        if let Ok(required) = super::tx::required_access(registry, params, tx) {
-            keys.reads.extend(required.reads);
-            keys.writes.extend(required.writes);
+impl Footprint<'_> {
+    /// The footprint of `tx` under `params` (see [`Footprint::from_check`]).
+    pub fn of(registry: &VmRegistry, params: &ConsensusParams, tx: &Transaction) -> Footprint<'static> {
+        match Footprint::from_check(&super::tx::check_access_list(registry, params, tx)) {
+            Footprint::Unknown => Footprint::Unknown,
+            Footprint::Keys(k) => Footprint::Keys(Cow::Owned(k.into_owned())),
         }
-        Footprint::Keys(keys.normalized())
+    }
+
+    /// The footprint of a transaction whose ingress access-list check gave `check`: its
+    /// declared list when ingress accepts it (which then covers everything its kind touches
+    /// around execution, and every access during execution is checked against it), nothing
+    /// when ingress refuses it (it is refused before reading anything), anything without one.
+    pub fn from_check(check: &super::tx::AccessCheck) -> Footprint<'_> {
+        match check {
+            Ok(None) => Footprint::Unknown,
+            Ok(Some(list)) => Footprint::Keys(Cow::Borrowed(list)),
+            Err(_) => Footprint::Keys(Cow::Owned(AccessList::new())),
+        }
+    }
+}
+
+/// The first 8 bytes of a state key (a BLAKE3 output: uniformly distributed).
+fn prefix(k: &StateKey) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&k.0[..8]);
+    u64::from_le_bytes(b)
+}
+
+/// A hasher for [`prefix`]es: they are uniformly distributed already.
+#[derive(Default)]
+struct Prefix(u64);
+
+impl Hasher for Prefix {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
     }
 }
 
@@ -72,10 +106,14 @@ pub struct Schedule {
 
 impl Schedule {
     /// Schedules `footprints` (in wave order).
-    pub fn new(footprints: &[Footprint]) -> Schedule {
-        // A hash map: the scheduling is sequential, so it must cost little next to executing
-        // the wave; only lookups are asked of it, never an order.
-        let mut keys: HashMap<StateKey, KeyLevels, foldhash::fast::FixedState> = HashMap::default();
+    pub fn new(footprints: &[Footprint<'_>]) -> Schedule {
+        // Keyed by the first 8 bytes of each state key (keys are hashes already, so no hashing
+        // is needed): the scheduling is sequential and must cost little next to executing the
+        // wave. Two keys that share those bytes merely look like one key: at worst a false
+        // conflict, which stacks two transactions that could have run side by side and never
+        // changes a result. Only lookups are asked of the map, never an order.
+        let mut keys: HashMap<u64, KeyLevels, BuildHasherDefault<Prefix>> =
+            HashMap::with_capacity_and_hasher(footprints.len() * 3, BuildHasherDefault::default());
         // Every transaction sits above the last one without a list.
         let mut barrier = 0u32;
         let mut top = 0u32;
@@ -89,21 +127,21 @@ impl Schedule {
                 Footprint::Keys(list) => {
                     let mut below = barrier;
                     for k in &list.writes {
-                        if let Some(l) = keys.get(k) {
+                        if let Some(l) = keys.get(&prefix(k)) {
                             below = below.max(l.read).max(l.written);
                         }
                     }
                     for k in &list.reads {
-                        if let Some(l) = keys.get(k) {
+                        if let Some(l) = keys.get(&prefix(k)) {
                             below = below.max(l.written);
                         }
                     }
                     let level = below + 1;
                     for k in &list.writes {
-                        keys.entry(*k).or_default().written = level;
+                        keys.entry(prefix(k)).or_default().written = level;
                     }
                     for k in &list.reads {
-                        let l = keys.entry(*k).or_default();
+                        let l = keys.entry(prefix(k)).or_default();
                         l.read = l.read.max(level);
                     }
                     level
@@ -138,7 +176,7 @@ mod tests {
         StateKey([n; 32])
     }
 
-    fn keys(reads: &[u8], writes: &[u8]) -> Footprint {
+    fn keys(reads: &[u8], writes: &[u8]) -> Footprint<'static> {
         let mut l = AccessList::new();
         for r in reads {
             l = l.read(k(*r));
@@ -146,10 +184,10 @@ mod tests {
         for w in writes {
             l = l.write(k(*w));
         }
-        Footprint::Keys(l.normalized())
+        Footprint::Keys(Cow::Owned(l.normalized()))
     }
 
-    fn levels(f: &[Footprint]) -> Vec<Vec<u32>> {
+    fn levels(f: &[Footprint<'_>]) -> Vec<Vec<u32>> {
         Schedule::new(f).levels().to_vec()
     }
 
@@ -186,7 +224,7 @@ mod tests {
     #[test]
     fn a_hot_key_stacks_only_the_transactions_that_touch_it() {
         // Every 10th transaction pays account 0; the others are disjoint.
-        let f: Vec<Footprint> =
+        let f: Vec<Footprint<'_>> =
             (0..100u8).map(|i| if i % 10 == 0 { keys(&[], &[0, 100 + i]) } else { keys(&[], &[100 + i]) }).collect();
         let s = Schedule::new(&f);
         assert_eq!(s.levels().len(), 10);
@@ -206,7 +244,7 @@ mod tests {
             seed
         };
         for _ in 0..200 {
-            let f: Vec<Footprint> = (0..30)
+            let f: Vec<Footprint<'_>> = (0..30)
                 .map(|_| match next() % 12 {
                     0 => Footprint::Unknown,
                     _ => {
@@ -225,7 +263,7 @@ mod tests {
                 }
             }
             assert_eq!(s.levels().iter().map(Vec::len).sum::<usize>(), f.len(), "every transaction once");
-            let conflict = |a: &Footprint, b: &Footprint| match (a, b) {
+            let conflict = |a: &Footprint<'_>, b: &Footprint<'_>| match (a, b) {
                 (Footprint::Keys(a), Footprint::Keys(b)) => {
                     a.writes.iter().any(|k| b.may_read(k)) || b.writes.iter().any(|k| a.may_read(k))
                 }

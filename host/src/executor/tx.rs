@@ -113,15 +113,20 @@ fn fee_exempt(tx: &Transaction) -> bool {
     tx.sender == vmhost_abi::Address::SYSTEM && matches!(tx.kind, TxKind::Native(vmhost_abi::NativeTx::Slashing { .. }))
 }
 
-/// Ingress checks of a declared access list: within the cap, and covering what the
-/// transaction's kind touches. Returns the normalized list.
-fn check_access_list(wave: &WaveCtx<'_>, tx: &Transaction) -> core::result::Result<Option<AccessList>, ErrorCode> {
+/// The ingress check of a transaction's declared access list: `Ok(None)` without one,
+/// `Ok(Some(normalized list))` when it is within the cap and covers what the transaction's kind
+/// touches, else the code of an invalid transaction. The scheduler computes it once per
+/// transaction and hands it to [`execute`], which otherwise computes it itself.
+pub type AccessCheck = core::result::Result<Option<AccessList>, ErrorCode>;
+
+/// Computes the [`AccessCheck`] of `tx` under `params`.
+pub fn check_access_list(registry: &VmRegistry, params: &ConsensusParams, tx: &Transaction) -> AccessCheck {
     let Some(list) = &tx.access_list else { return Ok(None) };
-    if list.len() > wave.params.limits.max_access_list_keys as usize {
+    if list.len() > params.limits.max_access_list_keys as usize {
         return Err(ErrorCode::BadAccessList);
     }
     let list = list.normalized();
-    if !list.covers(&required_access(&wave.env.registry, wave.params, tx)?) {
+    if !list.covers(&required_access(registry, params, tx)?) {
         return Err(ErrorCode::BadAccessList);
     }
     Ok(Some(list))
@@ -207,16 +212,30 @@ struct Dispatched<'c> {
     contract_address: Option<vmhost_abi::Address>,
 }
 
-/// Executes one transaction and merges its effects into the wave cache.
-pub(crate) fn execute(wave: &WaveCtx<'_>, cache: &WaveCache, tx: &Transaction) -> Result<Receipt> {
+/// Executes one transaction and merges its effects into the wave cache. `checked` is its
+/// access-list check when the caller already made it ([`check_access_list`]).
+pub(crate) fn execute(
+    wave: &WaveCtx<'_>,
+    cache: &WaveCache,
+    tx: &Transaction,
+    checked: Option<&AccessCheck>,
+) -> Result<Receipt> {
     let tx_hash = tx_hash(tx);
     let span = tracing::debug_span!("tx", hash = %hex::encode(&tx_hash[..8]), sender = ?tx.sender);
     let _guard = span.enter();
-    let access = match check_access_list(wave, tx) {
-        Ok(a) => a,
+    let own;
+    let checked = match checked {
+        Some(c) => c,
+        None => {
+            own = check_access_list(&wave.env.registry, wave.params, tx);
+            &own
+        }
+    };
+    let access = match checked {
+        Ok(a) => a.as_ref(),
         Err(code) => {
             tracing::debug!(%code, "transaction rejected at ingress: access list");
-            return Ok(invalid(tx_hash, code));
+            return Ok(invalid(tx_hash, *code));
         }
     };
     let state = OverlayStack::new(cache);
@@ -297,14 +316,14 @@ fn dispatch<'c>(
     budget: u64,
     record: Option<ContractRecord>,
     sender_key: StateKey,
-    access: Option<AccessList>,
+    access: Option<&AccessList>,
 ) -> Result<Dispatched<'c>> {
     let env = wave.env;
     let done =
         |state, code, gas_used, return_data| Dispatched { state, code, gas_used, return_data, contract_address: None };
     match &tx.kind {
         TxKind::Native(ntx) => {
-            let handler = env.registry.native()?.clone();
+            let handler = env.registry.native()?;
             let r = {
                 let mut ctx =
                     NativeContext::with_sender_key(tx.sender, sender_key, wave.block, &wave.params.native, &mut state);
@@ -344,7 +363,7 @@ fn dispatch<'c>(
         }
         TxKind::ContractCall { contract, entry, input, value }
         | TxKind::ParachainCall { contract, entry, input, value } => {
-            let mut host = HostCtx::new(wave, state, tx.sender, *tx_hash, access);
+            let mut host = HostCtx::new(wave, state, tx.sender, *tx_hash, access.cloned());
             let r = host.invoke(crate::hostfns::Invoke {
                 caller: tx.sender,
                 target: *contract,

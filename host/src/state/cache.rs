@@ -17,6 +17,11 @@ use super::bytes::StateBytes;
 use super::store::Store;
 use crate::error::Result;
 
+/// Shards of the map (a power of two).
+const SHARDS: usize = 256;
+/// Undo logs: one per executor thread up to this many (threads beyond share).
+const UNDO_LOGS: usize = 64;
+
 /// A value in the cache. `None` is a known-absent key (or a deletion when dirty).
 pub type Value = Option<StateBytes>;
 
@@ -40,8 +45,10 @@ type Undo = (StateKey, Option<Value>);
 /// logged values back.
 pub struct WaveCache {
     map: DashMap<StateKey, Entry, foldhash::fast::RandomState>,
-    /// Keys the current wave wrote (each once, in first-write order) with their prior values.
-    undo: Mutex<Vec<Undo>>,
+    /// Keys the current wave wrote (each once) with their prior values: one log per executor
+    /// thread (by rayon's thread index), so threads applying side by side never wait on each
+    /// other's log.
+    undo: Box<[Mutex<Vec<Undo>>]>,
     /// The current wave's number (starts at 1; bumped after every commit or discard).
     wave: AtomicU64,
     store: Arc<dyn Store>,
@@ -57,11 +64,22 @@ impl WaveCache {
     /// An empty cache over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
-            map: DashMap::with_hasher(foldhash::fast::RandomState::default()),
-            undo: Mutex::default(),
+            // Many shards: transactions running side by side rarely meet on one shard's lock.
+            map: DashMap::with_hasher_and_shard_amount(foldhash::fast::RandomState::default(), SHARDS),
+            undo: (0..UNDO_LOGS).map(|_| Mutex::default()).collect(),
             wave: AtomicU64::new(1),
             store,
         }
+    }
+
+    /// The undo log of the calling thread.
+    fn undo_log(&self) -> &Mutex<Vec<Undo>> {
+        &self.undo[rayon::current_thread_index().unwrap_or(0) % UNDO_LOGS]
+    }
+
+    /// Every undo log, locked (always in the same order).
+    fn all_undo(&self) -> Vec<parking_lot::MutexGuard<'_, Vec<Undo>>> {
+        self.undo.iter().map(|m| m.lock()).collect()
     }
 
     /// The store underneath.
@@ -103,41 +121,52 @@ impl WaveCache {
             }
         }
         if !first_writes.is_empty() {
-            self.undo.lock().extend(first_writes);
+            self.undo_log().lock().extend(first_writes);
         }
     }
 
     /// The entries this wave wrote, sorted by key (the wave's state diff).
     pub fn dirty(&self) -> BTreeMap<StateKey, Value> {
-        let undo = self.undo.lock();
-        undo.iter().filter_map(|(k, _)| self.map.get(k).map(|e| (*k, e.current.clone()))).collect()
+        let undo = self.all_undo();
+        undo.iter()
+            .flat_map(|log| log.iter())
+            .filter_map(|(k, _)| self.map.get(k).map(|e| (*k, e.current.clone())))
+            .collect()
     }
 
     /// After a successful commit: this wave's writes become the committed values. The cache is
     /// emptied when it holds more than `max_entries`, bounding memory.
     pub fn mark_committed(&self, max_entries: usize) {
-        let mut undo = self.undo.lock();
+        let mut undo = self.all_undo();
         if self.map.len() > max_entries {
             self.map.clear();
         }
-        undo.clear();
+        undo.iter_mut().for_each(|log| log.clear());
         self.wave.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Drops uncommitted writes, keeping committed values warm: a dry run leaves no trace.
+    /// Each key is in at most one log (its first write of the wave), so the logs are undone
+    /// side by side on the executor pool when it has several threads.
     pub fn discard_dirty(&self) {
-        let mut undo = self.undo.lock();
-        for (k, prior) in undo.drain(..) {
-            match prior {
-                Some(v) => {
-                    if let Some(mut e) = self.map.get_mut(&k) {
-                        e.current = v;
-                        e.written_in = 0;
-                    }
+        use rayon::prelude::*;
+        let mut undo = self.all_undo();
+        let restore = |(k, prior): Undo| match prior {
+            Some(v) => {
+                if let Some(mut e) = self.map.get_mut(&k) {
+                    e.current = v;
+                    e.written_in = 0;
                 }
-                None => {
-                    self.map.remove(&k);
-                }
+            }
+            None => {
+                self.map.remove(&k);
+            }
+        };
+        for log in undo.iter_mut() {
+            if log.len() < 1024 {
+                log.drain(..).for_each(restore);
+            } else {
+                log.par_drain(..).with_min_len(256).for_each(restore);
             }
         }
         self.wave.fetch_add(1, Ordering::Relaxed);
@@ -145,9 +174,9 @@ impl WaveCache {
 
     /// After a failed commit: forget everything (the store is the truth).
     pub fn discard(&self) {
-        let mut undo = self.undo.lock();
+        let mut undo = self.all_undo();
         self.map.clear();
-        undo.clear();
+        undo.iter_mut().for_each(|log| log.clear());
         self.wave.fetch_add(1, Ordering::Relaxed);
     }
 

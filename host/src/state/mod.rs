@@ -5,11 +5,13 @@ pub mod bytes;
 pub mod cache;
 pub mod commit;
 pub mod overlay;
+#[cfg(feature = "rocksdb")]
 pub mod rocks;
 pub mod store;
 
 pub use bytes::StateBytes;
 pub use cache::{Value, WaveCache};
 pub use overlay::{Overlay, OverlayStack};
+#[cfg(feature = "rocksdb")]
 pub use rocks::RocksStore;
 pub use store::{Column, MemStore, Store, WriteBatch};

@@ -1,12 +1,14 @@
-//! Benchmark workloads: waves of native transfers and example-token transfers with exact
-//! access lists, disjoint or with a share of them paying one hot account. The CLI's
-//! `vmhost bench --threads` and the criterion benches run the same waves.
+//! Benchmark workloads, shared by the CLI's `vmhost bench` and the criterion benches so both
+//! measure the same thing: waves of native transfers and example-token transfers with exact
+//! access lists, disjoint or with a share of them paying one hot account; a compute loop and a
+//! store-bound loop with their native-Rust twins; the empty call.
 
-use vmhost_abi::{Address, ContractType, Transaction, TxKind};
+use vmhost_abi::{Address, ContractType, HostFn, Transaction, TxKind};
 
 use super::{block, token, transfer, transfer_access_list, tx};
 use crate::error::{Error, Result};
 use crate::executor::Chain;
+use crate::vm::{GuestMemory, Host, HostTrap};
 
 /// The accounts and the token contract a transfer workload of `n` transactions per wave uses:
 /// account 1 deploys and funds; senders `n + 2 ..= 2n + 1` (one per transaction, each holding
@@ -120,5 +122,84 @@ impl TransferWorld {
                 t
             })
             .collect()
+    }
+}
+
+/// An empty entry point `noop`: the per-call path and nothing else.
+pub const NOOP: &str = r#"(module (memory (export "memory") 1) (func (export "noop")))"#;
+
+/// acc = (acc ^ i) * 0x9E3779B97F4A7C15 + 1 for i in 0..n (no closed form, so native Rust runs
+/// the same loop); n read from the input (8 bytes LE), the result as return data.
+pub const LOOP: &str = r#"(module
+  (import "vmhost" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "vmhost" "set_return" (func $set_return (param i32 i32)))
+  (memory (export "memory") 1)
+  (func $sum (export "sum_plain") (param $n i64) (result i64) (local $i i64) (local $acc i64)
+    (block $done (loop $l
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (local.set $acc (i64.add (i64.mul (i64.xor (local.get $acc) (local.get $i)) (i64.const -7046029254386353131)) (i64.const 1)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $l)))
+    (local.get $acc))
+  (func (export "sum")
+    (call $input_read (i32.const 0) (i32.const 0) (i32.const 8))
+    (i64.store (i32.const 8) (call $sum (i64.load (i32.const 0))))
+    (call $set_return (i32.const 8) (i32.const 8))))"#;
+
+/// `mem[(i * 8) mod 64 KiB] = i` for i in 0..n: a store on every iteration, to price the
+/// write tracking of warm instances (n from the input, the word at 8 as return data).
+pub const STORES: &str = r#"(module
+  (import "vmhost" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "vmhost" "set_return" (func $set_return (param i32 i32)))
+  (memory (export "memory") 1)
+  (func $fill (param $n i64) (local $i i64)
+    (block $done (loop $l
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (i64.store (i32.wrap_i64 (i64.and (i64.shl (local.get $i) (i64.const 3)) (i64.const 65528))) (local.get $i))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $l))))
+  (func (export "fill")
+    (call $input_read (i32.const 0) (i32.const 0) (i32.const 8))
+    (call $fill (i64.load (i32.const 0)))
+    (call $set_return (i32.const 8) (i32.const 8))))"#;
+
+/// The store loop in native Rust.
+pub fn native_fill(buf: &mut [u64; 8192], n: u64) {
+    for i in 0..n {
+        buf[(i & 8191) as usize] = i;
+    }
+}
+
+/// The compute loop in native Rust.
+pub fn native_sum(n: u64) -> u64 {
+    let mut acc = 0u64;
+    let mut i = 0u64;
+    while i < n {
+        acc = (acc ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
+        i += 1;
+    }
+    acc
+}
+
+/// A host that only serves what the loop modules import (the 8-byte input; `set_return` is
+/// accepted and ignored): `Module::call` measured without the chain around it.
+#[derive(Debug)]
+pub struct LoopHost {
+    /// The call's input (its first 8 bytes are what `input_read` copies).
+    pub input: Vec<u8>,
+}
+
+impl Host for LoopHost {
+    fn host_call(
+        &mut self,
+        f: HostFn,
+        args: &[u64],
+        mem: &mut dyn GuestMemory,
+        _gas: &mut u64,
+    ) -> Result<u64, HostTrap> {
+        match f {
+            HostFn::InputRead => mem.write(args[0] as u32, &self.input[..8]).map(|_| 0),
+            _ => Ok(0),
+        }
     }
 }

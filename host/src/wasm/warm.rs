@@ -36,7 +36,8 @@ pub struct ReuseStats {
 #[derive(Debug)]
 pub struct WarmPool<W> {
     cap: usize,
-    idle: Mutex<VecDeque<(u64, W)>>,
+    /// `(module id, the executor thread that last ran it, instance)`.
+    idle: Mutex<VecDeque<(u64, usize, W)>>,
     reused: AtomicU64,
     instantiated: AtomicU64,
     dropped: AtomicU64,
@@ -71,11 +72,16 @@ impl<W: WarmInstance> WarmPool<W> {
         }
     }
 
-    /// The most recently used idle instance of module `id` (counted as reused).
+    /// The most recently used idle instance of module `id` (counted as reused), preferring
+    /// one the calling thread ran last: its memory is still in this core's caches.
     pub fn take(&self, id: u64) -> Option<W> {
+        let me = thread();
         let mut idle = self.idle.lock();
-        let at = idle.iter().rposition(|(m, _)| *m == id)?;
-        let w = idle.remove(at).map(|(_, w)| w);
+        let at = match idle.iter().rposition(|(m, t, _)| *m == id && *t == me) {
+            Some(at) => at,
+            None => idle.iter().rposition(|(m, _, _)| *m == id)?,
+        };
+        let w = idle.remove(at).map(|(_, _, w)| w);
         drop(idle);
         if w.is_some() {
             self.reused.fetch_add(1, Ordering::Relaxed);
@@ -110,7 +116,7 @@ impl<W: WarmInstance> WarmPool<W> {
     /// Keeps `w` for module `id`, dropping the oldest idle instance when full.
     fn put(&self, id: u64, w: W) {
         let mut idle = self.idle.lock();
-        idle.push_back((id, w));
+        idle.push_back((id, thread(), w));
         let evicted = if idle.len() > self.cap { idle.pop_front() } else { None };
         drop(idle);
         drop(evicted);
@@ -120,7 +126,7 @@ impl<W: WarmInstance> WarmPool<W> {
     pub fn forget(&self, id: u64) {
         let mut idle = self.idle.lock();
         let (gone, kept): (VecDeque<_>, VecDeque<_>) =
-            std::mem::take(&mut *idle).into_iter().partition(|(m, _)| *m == id);
+            std::mem::take(&mut *idle).into_iter().partition(|(m, _, _)| *m == id);
         *idle = kept;
         drop(idle);
         drop(gone);
@@ -131,6 +137,11 @@ impl<W: WarmInstance> WarmPool<W> {
         let gone = std::mem::take(&mut *self.idle.lock());
         drop(gone);
     }
+}
+
+/// The calling executor thread (rayon's index; 0 outside a pool).
+fn thread() -> usize {
+    rayon::current_thread_index().unwrap_or(0)
 }
 
 /// What capturing a module's just-instantiated state needs of a fresh instance, beyond

@@ -34,6 +34,8 @@
 //! id 1, base fee 1, default consensus parameters; wave `k` (0-based) has id `k + 1` plus the
 //! gaps the fixture asks for.
 
+#[cfg(feature = "differential")]
+pub mod differential;
 pub mod driver;
 pub mod expect;
 pub mod fixture;
