@@ -19,8 +19,8 @@ use crate::chain::{wasm_backend, WASM_BACKENDS};
 const TOKEN: &[u8] = include_bytes!("../../../examples/wasm/token.wasm");
 /// Iterations of the compute and store loops.
 const LOOP_N: u64 = 1_000_000;
-/// Repetitions of each measurement (the median is reported).
-const RUNS: usize = 7;
+/// Rounds of measurements (the median is reported; one more round warms up).
+const RUNS: usize = 9;
 
 fn tx(sender: u64, nonce: u64, gas_limit: u64, kind: TxKind) -> Transaction {
     Transaction { sender: Address::from_index(sender), nonce, gas_limit, chain_id: 1, access_list: None, kind }
@@ -55,20 +55,6 @@ fn time(mut f: impl FnMut() -> Result<()>) -> Result<f64> {
     Ok(median(t))
 }
 
-/// Microseconds per transaction of dry-running `txs` (all must succeed).
-fn per_tx(chain: &mut Chain, txs: &[Transaction]) -> Result<f64> {
-    let secs = time(|| {
-        let r = chain.simulate_wave(&block(20), txs)?;
-        ensure!(
-            r.iter().all(|r| r.is_success()),
-            "bench transactions failed: {:?}",
-            r.iter().find(|r| !r.is_success())
-        );
-        Ok(())
-    })?;
-    Ok(secs * 1e6 / txs.len() as f64)
-}
-
 /// The rows of the table, in order: label and unit (every figure is a time: lower is better).
 const ROWS: [(&str, &str); 7] = [
     ("empty call, whole host", "µs/call"),
@@ -76,72 +62,102 @@ const ROWS: [(&str, &str); 7] = [
     ("native Transfer, whole host", "µs/tx"),
     ("compute loop 1M, Module::call", "ms"),
     ("store loop 1M, Module::call", "ms"),
-    ("compile token.wasm (prepared)", "ms"),
-    ("cache-miss load of its artifact", "ms"),
+    ("compile, token.wasm prepared", "ms"),
+    ("cache-miss load, its artifact", "ms"),
 ];
 
-/// One backend's figures, in [`ROWS`] order.
-fn measure(cfg: &ChainConfig, name: &str, n: u64) -> Result<[f64; 7]> {
-    let vm: Arc<dyn Vm> = wasm_backend(cfg, name)?;
-    let mut reg = vmhost::VmRegistry::new();
-    reg.register_native(Arc::new(vmhost_native::NativePlugin))?;
-    reg.register_vm(ContractType::Wasm, vm.clone())?;
-    let mut exec = cfg.exec_config()?;
-    exec.threads(1);
-    let mut chain = Chain::open(Arc::new(MemStore::new()), reg, exec)?;
-    let alloc: Vec<(Address, u128)> = (1..=2 * n + 1).map(|i| (Address::from_index(i), 1u128 << 100)).collect();
-    chain.genesis(&alloc)?;
-    let token = deploy(&mut chain, 0, TOKEN.to_vec())?;
-    let noop = deploy(&mut chain, 1, wat::parse_str(NOOP)?)?;
-    let mut setup = vec![call(1, 2, token, "init", u128::MAX.to_le_bytes().to_vec())];
-    for i in 0..n {
-        let mut input = Address::from_index(n + 2 + i).0.to_vec();
-        input.extend_from_slice(&1_000_000u128.to_le_bytes());
-        setup.push(call(1, 3 + i, token, "transfer", input));
-    }
-    let out = chain.execute_wave(&block(10), &setup)?;
-    ensure!(out.receipts.iter().all(|r| r.is_success()), "token setup failed");
-    let sender = |i: u64| n + 2 + i;
-    let noops: Vec<Transaction> = (0..n).map(|i| call(sender(i), 0, noop, "noop", vec![])).collect();
-    let tokens: Vec<Transaction> = (0..n)
-        .map(|i| {
-            let mut input = Address::from_index(2 + i).0.to_vec();
-            input.extend_from_slice(&1u128.to_le_bytes());
-            call(sender(i), 0, token, "transfer", input)
-        })
-        .collect();
-    let natives: Vec<Transaction> = (0..n)
-        .map(|i| {
-            tx(sender(i), 0, 21_000, TxKind::Native(NativeTx::Transfer { to: Address::from_index(2 + i), amount: 1 }))
-        })
-        .collect();
-    let empty = per_tx(&mut chain, &noops)?;
-    let transfer = per_tx(&mut chain, &tokens)?;
-    let native = per_tx(&mut chain, &natives)?;
-    let module_call = |code: &str, entry: &str| -> Result<f64> {
-        let m = load_module(&*vm, &wat::parse_str(code)?).map_err(anyhow::Error::msg)?;
-        let mut host = LoopHost { input: LOOP_N.to_le_bytes().to_vec() };
-        time(|| {
-            let out = m.call(&top_level_call(entry, 1 << 40), &mut host)?;
-            ensure!(out.result.is_ok(), "{entry}: {:?}", out.result);
-            Ok(())
-        })
-        .map(|s| s * 1e3)
-    };
-    let compute = module_call(LOOP, "sum")?;
-    let stores = module_call(STORES, "fill")?;
-    let params = chain.params_at(20).clone();
-    let mut artifact = Vec::new();
-    let compile = time(|| {
-        artifact =
+/// One backend, ready to measure: a chain with the token and the empty contract deployed and
+/// the senders funded, its transactions, loaded loop modules and a built artifact.
+struct Bed {
+    vm: Arc<dyn Vm>,
+    chain: Chain,
+    noops: Vec<Transaction>,
+    tokens: Vec<Transaction>,
+    natives: Vec<Transaction>,
+    compute: Arc<dyn vmhost::Module>,
+    stores: Arc<dyn vmhost::Module>,
+    params: vmhost::ConsensusParams,
+    artifact: Vec<u8>,
+}
+
+impl Bed {
+    fn new(cfg: &ChainConfig, name: &str, n: u64) -> Result<Bed> {
+        let vm: Arc<dyn Vm> = wasm_backend(cfg, name)?;
+        let mut reg = vmhost::VmRegistry::new();
+        reg.register_native(Arc::new(vmhost_native::NativePlugin))?;
+        reg.register_vm(ContractType::Wasm, vm.clone())?;
+        let mut exec = cfg.exec_config()?;
+        exec.threads(1);
+        let mut chain = Chain::open(Arc::new(MemStore::new()), reg, exec)?;
+        let alloc: Vec<(Address, u128)> = (1..=2 * n + 1).map(|i| (Address::from_index(i), 1u128 << 100)).collect();
+        chain.genesis(&alloc)?;
+        let token = deploy(&mut chain, 0, TOKEN.to_vec())?;
+        let noop = deploy(&mut chain, 1, wat::parse_str(NOOP)?)?;
+        let mut setup = vec![call(1, 2, token, "init", u128::MAX.to_le_bytes().to_vec())];
+        for i in 0..n {
+            let mut input = Address::from_index(n + 2 + i).0.to_vec();
+            input.extend_from_slice(&1_000_000u128.to_le_bytes());
+            setup.push(call(1, 3 + i, token, "transfer", input));
+        }
+        let out = chain.execute_wave(&block(10), &setup)?;
+        ensure!(out.receipts.iter().all(|r| r.is_success()), "token setup failed");
+        let sender = |i: u64| n + 2 + i;
+        let noops = (0..n).map(|i| call(sender(i), 0, noop, "noop", vec![])).collect();
+        let tokens = (0..n)
+            .map(|i| {
+                let mut input = Address::from_index(2 + i).0.to_vec();
+                input.extend_from_slice(&1u128.to_le_bytes());
+                call(sender(i), 0, token, "transfer", input)
+            })
+            .collect();
+        let natives = (0..n)
+            .map(|i| {
+                let kind = TxKind::Native(NativeTx::Transfer { to: Address::from_index(2 + i), amount: 1 });
+                tx(sender(i), 0, 21_000, kind)
+            })
+            .collect();
+        let load = |code: &str| load_module(&*vm, &wat::parse_str(code)?).map_err(anyhow::Error::msg);
+        let (compute, stores) = (load(LOOP)?, load(STORES)?);
+        let params = chain.params_at(20).clone();
+        let artifact =
             vmhost::cache::build_artifact(&*vm, TOKEN, &params)?.map_err(|r| anyhow::anyhow!("{}", r.message))?;
-        Ok(())
-    })? * 1e3;
-    let load = time(|| {
-        vmhost::cache::load_artifact(&*vm, &artifact)?;
-        Ok(())
-    })? * 1e3;
-    Ok([empty, transfer, native, compute, stores, compile, load])
+        Ok(Bed { vm, chain, noops, tokens, natives, compute, stores, params, artifact })
+    }
+
+    /// One measurement of every row, in [`ROWS`] order (seconds per unit of the row).
+    fn once(&mut self) -> Result<[f64; 7]> {
+        let per_tx = |chain: &mut Chain, txs: &[Transaction]| -> Result<f64> {
+            let t = Instant::now();
+            let r = chain.simulate_wave(&block(20), txs)?;
+            let secs = t.elapsed().as_secs_f64();
+            ensure!(
+                r.iter().all(|r| r.is_success()),
+                "bench transactions failed: {:?}",
+                r.iter().find(|r| !r.is_success())
+            );
+            Ok(secs * 1e6 / txs.len() as f64)
+        };
+        let run = |m: &Arc<dyn vmhost::Module>, entry: &str| -> Result<f64> {
+            let mut host = LoopHost { input: LOOP_N.to_le_bytes().to_vec() };
+            let t = Instant::now();
+            let out = m.call(&top_level_call(entry, 1 << 40), &mut host)?;
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            ensure!(out.result.is_ok(), "{entry}: {:?}", out.result);
+            Ok(ms)
+        };
+        let empty = per_tx(&mut self.chain, &self.noops)?;
+        let transfer = per_tx(&mut self.chain, &self.tokens)?;
+        let native = per_tx(&mut self.chain, &self.natives)?;
+        let compute = run(&self.compute, "sum")?;
+        let stores = run(&self.stores, "fill")?;
+        let t = Instant::now();
+        vmhost::cache::build_artifact(&*self.vm, TOKEN, &self.params)?.map_err(|r| anyhow::anyhow!("{}", r.message))?;
+        let compile = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        vmhost::cache::load_artifact(&*self.vm, &self.artifact)?;
+        let load = t.elapsed().as_secs_f64() * 1e3;
+        Ok([empty, transfer, native, compute, stores, compile, load])
+    }
 }
 
 /// Native Rust's figures for the rows that have a native twin.
@@ -172,14 +188,28 @@ pub fn run(cfg: &ChainConfig, n: u64, backends: &[String], chart: Option<&std::p
     } else {
         backends.to_vec()
     };
-    let mut figures = Vec::new();
+    let mut beds = Vec::new();
     for name in &names {
-        eprintln!("measuring {name} ...");
-        figures.push(measure(cfg, name, n).with_context(|| format!("backend {name}"))?);
+        eprintln!("setting up {name} ...");
+        beds.push(Bed::new(cfg, name, n).with_context(|| format!("backend {name}"))?);
     }
+    // Round by round, every backend once per round: drift of this machine's speed hits all
+    // backends alike instead of whichever ran during it.
+    let mut samples: Vec<Vec<[f64; 7]>> = vec![Vec::new(); beds.len()];
+    for round in 0..=RUNS {
+        for (bed, s) in beds.iter_mut().zip(&mut samples) {
+            let one = bed.once()?;
+            if round > 0 {
+                s.push(one);
+            }
+        }
+    }
+    let figures: Vec<[f64; 7]> =
+        samples.iter().map(|s| std::array::from_fn(|r| median(s.iter().map(|x| x[r]).collect()))).collect();
     let native = native_rust();
     println!(
-        "medians of {RUNS} runs; whole-host rows are dry-run waves of {n} transactions on one thread; ratios are to {}",
+        "medians of {RUNS} interleaved rounds; whole-host rows are dry-run waves of {n} transactions on one thread; \
+         ratios are to {}",
         names[0]
     );
     print!("  {:<34} {:>8}", "workload", "unit");

@@ -47,8 +47,8 @@ pub fn write(
         )
         .margin(12)
         .x_label_area_size(70)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..groups as f64, (lo * 0.5..hi * 2.0).log_scale())
+        .y_label_area_size(80)
+        .build_cartesian_2d(0f64..groups as f64, (lo * 0.5..hi * 4.0).log_scale())
         .map_err(|e| anyhow!("{e}"))?;
     chart
         .configure_mesh()
@@ -57,12 +57,14 @@ pub fn write(
         .x_labels(groups * 2 + 1)
         .x_label_formatter(&|x| {
             if (x.fract() - 0.5).abs() < 0.01 {
-                rows.get(x.floor() as usize).map(|s| s.to_string()).unwrap_or_default()
+                // The label up to its first comma keeps neighbours apart.
+                rows.get(x.floor() as usize).map(|s| s.split(',').next().unwrap_or(s).to_string()).unwrap_or_default()
             } else {
                 String::new()
             }
         })
-        .y_desc("× first backend")
+        .y_label_formatter(&|y| format!("{y:.2}×"))
+        .y_desc("time relative to the first backend")
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
     let width = 0.8 / bars as f64;
@@ -81,6 +83,7 @@ pub fn write(
     }
     chart
         .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()

@@ -309,6 +309,10 @@ struct Inst {
     memory_pages: Global,
     tracking: Option<Tracking>,
     entries: HashMap<String, TypedFunction<(), ()>>,
+    /// The stack and memory budgets the counters hold, when known: a call that completes gives
+    /// back every stack unit it took and leaves the memory limit alone, so a warm instance's
+    /// next top-level call (same budgets) need not write them again.
+    budgets: Option<(u32, u32)>,
 }
 
 // SAFETY: wasmer 7's `Store` is not `Send` only because of its `on_called` hook (wasmer issue
@@ -355,7 +359,18 @@ impl WasmerModule {
         data.memory = Some(memory.clone());
         data.gas = Some(gas.clone());
         data.stack = Some(stack.clone());
-        Ok(Inst { store, env, instance, memory, gas, stack, memory_pages, tracking, entries: HashMap::new() })
+        Ok(Inst {
+            store,
+            env,
+            instance,
+            memory,
+            gas,
+            stack,
+            memory_pages,
+            tracking,
+            entries: HashMap::new(),
+            budgets: None,
+        })
     }
 
     /// Runs `call.entry` on `inst` with the call's budgets.
@@ -365,8 +380,13 @@ impl WasmerModule {
         let data = inst.env.as_mut(&mut inst.store);
         data.host = Some(host);
         data.host_writes = NOTHING_WRITTEN;
-        inst.stack.set(&mut inst.store, as_i32(call.stack_left)).map_err(internal)?;
-        inst.memory_pages.set(&mut inst.store, as_i32(call.memory_pages)).map_err(internal)?;
+        let budgets = (call.stack_left, call.memory_pages);
+        if inst.budgets != Some(budgets) {
+            inst.stack.set(&mut inst.store, as_i32(call.stack_left)).map_err(internal)?;
+            inst.memory_pages.set(&mut inst.store, as_i32(call.memory_pages)).map_err(internal)?;
+        }
+        // Known again only if the call completes (a trap may leave either counter anywhere).
+        inst.budgets = None;
         inst.gas.set(&mut inst.store, Value::I64(call.gas_limit as i64)).map_err(internal)?;
         let func = match inst.entries.get(call.entry) {
             Some(f) => f.clone(),
@@ -386,7 +406,10 @@ impl WasmerModule {
             _ => 0,
         };
         let result = match r {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                inst.budgets = Some(budgets);
+                Ok(())
+            }
             Err(e) => {
                 let counters = Counters {
                     gas: Some(raw_gas),
