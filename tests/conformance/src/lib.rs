@@ -46,7 +46,7 @@ use std::sync::Arc;
 
 use vmhost::state::MemStore;
 use vmhost::{Chain, ExecConfig, VmRegistry};
-use vmhost_abi::{Address, BlockContext};
+use vmhost_abi::Address;
 
 pub use expect::{compare, Mismatch, Outcome};
 pub use fixture::{Fixture, FixtureError};
@@ -82,16 +82,8 @@ impl<'a> Backend<'a> {
     }
 }
 
-/// The block context of wave `wave_id`.
-pub fn block(wave_id: u64) -> BlockContext {
-    BlockContext {
-        height: wave_id,
-        wave_id,
-        timestamp_ms: 1_700_000_000_000 + wave_id * 1_000,
-        beacon: *blake3::hash(&wave_id.to_le_bytes()).as_bytes(),
-        base_fee: 1,
-    }
-}
+/// The block context of wave `wave_id` (the host's test helper: height = wave id, base fee 1).
+pub use vmhost::testing::block;
 
 /// Runs `fixture` (its codes `codes`) on a fresh chain with `registry`.
 pub fn run_fixture(
