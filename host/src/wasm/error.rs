@@ -73,6 +73,25 @@ pub enum DeployError {
     #[error("export name `{0}` is reserved for the host")]
     ReservedExport(String),
 
+    /// An active data or element segment lies (partly) outside the initial memory or table, so
+    /// the module cannot be instantiated (every engine would refuse it; the gate decides it
+    /// once, for all of them).
+    #[error(
+        "{kind} segment {index} ends at {end}, beyond the initial {what} of {size}: the module cannot be instantiated"
+    )]
+    SegmentOutOfBounds {
+        /// `data` or `element`.
+        kind: &'static str,
+        /// The segment's index.
+        index: u32,
+        /// Its end (offset + length).
+        end: u64,
+        /// What it must fit in: `memory (bytes)` or `table (elements)`.
+        what: &'static str,
+        /// The initial size.
+        size: u64,
+    },
+
     /// The metering pass failed on a module that passed validation (a host-side problem).
     #[error("gas metering failed: {0}")]
     Instrumentation(String),
@@ -93,7 +112,7 @@ impl DeployError {
             DeployError::LimitExceeded { .. } => ErrorCode::LimitExceeded,
             DeployError::MissingMemory | DeployError::ReservedExport(_) => ErrorCode::BadExports,
             DeployError::StartFunction => ErrorCode::StartFunctionForbidden,
-            DeployError::Instrumentation(_) => ErrorCode::CompileFailed,
+            DeployError::Instrumentation(_) | DeployError::SegmentOutOfBounds { .. } => ErrorCode::CompileFailed,
         }
     }
 }

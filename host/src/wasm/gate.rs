@@ -5,7 +5,8 @@ use core::fmt::Display;
 
 use vmhost_abi::{HostFn, ValType as AbiValType, IMPORT_MODULE};
 use wasmparser::{
-    ExternalKind, FuncType, FunctionBody, Import, Operator, Parser, Payload, TypeRef, ValType, Validator, WasmFeatures,
+    ConstExpr, DataKind, ElementItems, ElementKind, ExternalKind, FuncType, FunctionBody, Import, Operator, Parser,
+    Payload, TypeRef, ValType, Validator, WasmFeatures,
 };
 
 use super::{DeployError, RESERVED_EXPORT_PREFIX};
@@ -200,6 +201,7 @@ fn inspect(code: &[u8], limits: &WasmLimits) -> Result<ModuleInfo, DeployError> 
     let mut memory_exported = false;
     let mut bodies_seen = 0usize;
     let mut initial_pages = 0u32;
+    let mut table_initial = 0u64;
 
     for payload in Parser::new(0).parse_all(code) {
         match payload? {
@@ -227,6 +229,7 @@ fn inspect(code: &[u8], limits: &WasmLimits) -> Result<ModuleInfo, DeployError> 
             Payload::TableSection(reader) => {
                 for table in reader {
                     let ty = table?.ty;
+                    table_initial = ty.initial;
                     check_limit("max_table_size", ty.initial, limits.max_table_size)?;
                     if let Some(maximum) = ty.maximum {
                         check_limit("max_table_size", maximum, limits.max_table_size)?;
@@ -266,6 +269,43 @@ fn inspect(code: &[u8], limits: &WasmLimits) -> Result<ModuleInfo, DeployError> 
             Payload::DataSection(reader) => {
                 let count = reader.count().into();
                 check_limit("max_data_segments", count, limits.max_data_segments.into())?;
+                for (index, data) in (0u32..).zip(reader) {
+                    let data = data?;
+                    if let DataKind::Active { offset_expr, .. } = data.kind {
+                        let end = const_offset(&offset_expr)?.saturating_add(to_u64(data.data.len()));
+                        let size = u64::from(initial_pages) * 65_536;
+                        if end > size {
+                            return Err(DeployError::SegmentOutOfBounds {
+                                kind: "data",
+                                index,
+                                end,
+                                what: "memory (bytes)",
+                                size,
+                            });
+                        }
+                    }
+                }
+            }
+            Payload::ElementSection(reader) => {
+                for (index, element) in (0u32..).zip(reader) {
+                    let element = element?;
+                    if let ElementKind::Active { offset_expr, .. } = element.kind {
+                        let len = match &element.items {
+                            ElementItems::Functions(f) => f.count(),
+                            ElementItems::Expressions(_, e) => e.count(),
+                        };
+                        let end = const_offset(&offset_expr)?.saturating_add(u64::from(len));
+                        if end > table_initial {
+                            return Err(DeployError::SegmentOutOfBounds {
+                                kind: "element",
+                                index,
+                                end,
+                                what: "table (elements)",
+                                size: table_initial,
+                            });
+                        }
+                    }
+                }
             }
             Payload::CodeSectionEntry(body) => {
                 let index = imports.len().saturating_add(bodies_seen);
@@ -282,6 +322,20 @@ fn inspect(code: &[u8], limits: &WasmLimits) -> Result<ModuleInfo, DeployError> 
         return Err(DeployError::MissingMemory);
     }
     Ok(ModuleInfo { exported_functions, imports, code_size: code.len(), initial_pages })
+}
+
+/// The offset of an active segment: under the deterministic profile (no imported globals, no
+/// extended constant expressions) it is a single `i32.const`, read as unsigned.
+fn const_offset(expr: &ConstExpr<'_>) -> Result<u64, DeployError> {
+    let mut ops = expr.get_operators_reader();
+    let offset = match ops.read()? {
+        Operator::I32Const { value } => u64::from(value as u32),
+        _ => return Err(invalid("a segment offset that is not a constant")),
+    };
+    match ops.read()? {
+        Operator::End => Ok(offset),
+        _ => Err(invalid("a segment offset that is not a constant")),
+    }
 }
 
 /// The type of function `index` (imports first).

@@ -591,3 +591,29 @@ fn deterministic_features_enable_only_the_profile() {
         assert!(!on, "{name} must be disabled");
     }
 }
+
+#[test]
+fn validate_segments_beyond_the_initial_memory_or_table_are_refused_for_every_engine() {
+    // Data: the last byte of one page fits, one more does not; an offset read as unsigned.
+    assert!(check(r#"(module (memory (export "memory") 1) (data (i32.const 65535) "x"))"#).is_ok());
+    for src in [
+        r#"(module (memory (export "memory") 1) (data (i32.const 65535) "xy"))"#,
+        r#"(module (memory (export "memory") 1) (data (i32.const -1) "x"))"#,
+        r#"(module (memory (export "memory") 0) (data (i32.const 0) "x"))"#,
+    ] {
+        match check(src) {
+            Err(e @ DeployError::SegmentOutOfBounds { kind: "data", .. }) => {
+                assert_eq!(e.code(), vmhost_abi::ErrorCode::CompileFailed)
+            }
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+    // Elements: two functions into a table of two fit, at offset 1 they do not.
+    let table = |offset: i32| {
+        format!(
+            r#"(module (memory (export "memory") 1) (table 2 funcref) (func $f) (elem (i32.const {offset}) $f $f))"#
+        )
+    };
+    assert!(check(&table(0)).is_ok());
+    assert!(matches!(check(&table(1)), Err(DeployError::SegmentOutOfBounds { kind: "element", end: 3, size: 2, .. })));
+}
