@@ -65,6 +65,26 @@ pub fn differential_backends() -> &'static [(&'static str, Arc<dyn vmhost::Vm>)]
     })
 }
 
+/// The shared library of VM plugin crate `crate_name` (`vmhost_wasmi_plugin`, ...) that cargo
+/// built beside this test binary (the plugin crates are dev-dependencies of this crate, so
+/// `cargo test` builds them first, in the same profile). `VMHOST_PLUGIN_DIR` overrides where
+/// to look.
+pub fn plugin_path(crate_name: &str) -> PathBuf {
+    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
+    let file = format!("{DLL_PREFIX}{crate_name}{DLL_SUFFIX}");
+    if let Some(dir) = std::env::var_os("VMHOST_PLUGIN_DIR") {
+        return PathBuf::from(dir).join(file);
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let deps = exe.parent().expect("target/<profile>/deps").to_path_buf();
+    for dir in [deps.clone(), deps.parent().map(Path::to_path_buf).unwrap_or_default()] {
+        if dir.join(&file).is_file() {
+            return dir.join(file);
+        }
+    }
+    panic!("{file} not found beside {}: is {crate_name} a dev-dependency of vmhost-tests?", exe.display())
+}
+
 /// Builds a fresh backend of one configuration.
 pub type MakeVm = Arc<dyn Fn() -> Arc<dyn vmhost::Vm> + Send + Sync>;
 

@@ -49,6 +49,7 @@ pub mod executor;
 pub mod hostfns;
 pub mod native;
 pub mod params;
+pub mod plugin;
 pub mod registry;
 pub mod services;
 pub mod state;

@@ -12,6 +12,7 @@ mod host_state;
 mod hostile;
 mod mock_calls;
 mod parallel;
+mod plugins;
 mod pricing;
 mod reentrancy;
 mod system_calls;

@@ -64,7 +64,11 @@ fn execution(
             let t = Instant::now();
             let r = chain.simulate_wave(&block(10), txs)?;
             let rate = txs.len() as f64 / t.elapsed().as_secs_f64();
-            ensure!(r.iter().all(|r| r.is_success()), "bench transactions failed: {:?}", r.iter().find(|r| !r.is_success()));
+            ensure!(
+                r.iter().all(|r| r.is_success()),
+                "bench transactions failed: {:?}",
+                r.iter().find(|r| !r.is_success())
+            );
             if run > 0 {
                 rates[i].push(rate);
             }
