@@ -139,6 +139,21 @@ the call's gas limit like a trapping callee; an unknown entry is `UnknownEntryPo
 address or an unassigned id is `CallTargetMissing`. Transactions cannot target system addresses: accounts send \
 native transactions.\n",
     );
+    s.push_str("\n## Calls across VMs\n\n");
+    s.push_str(
+        "A contract calls a contract of any backend — wasmtime, wasmer, a VM plugin loaded from a shared library, the \
+native handlers — the same way: `cross_call`, `cross_call_static` and `delegate_call` take the target address, an \
+entry name, input bytes and a gas limit (and `cross_call` a value); the host looks the target's contract type up in \
+its record and runs it on the backend registered for that type. Every backend reaches the host only through \
+`host_call`, so the callee sees the same state model, the same host functions with the same gas, and the same \
+limits (the stack budget and memory cap are shared by all frames of a transaction, whatever runs them). The result \
+is the same on every side of a boundary: 0, or the callee's error code (`Reverted` with its revert data, a trap's \
+code, `OutOfGas`, `StaticCallViolation`, `Reentrancy`, `CallDepthExceeded`, ...); return or revert data through \
+`return_data_len` / `return_data_read`; the callee's gas charged to the caller (all of its limit when it trapped); \
+a failing callee's writes, events and value transfers discarded with its frame and nothing of the caller's. A \
+prepared-wasm plugin runs the host's prepared module, so its gas is every wasm backend's gas; a plugin of its own \
+code format meters itself and reports its own codes, under the same rules for frames and results.\n",
+    );
     s.push_str("\n## Re-entrancy\n\n");
     s.push_str(
         "As in the EVM, a contract may be entered again while it is executing (directly, through other contracts, \

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{ensure, Context, Result};
 use vmhost::state::MemStore;
-use vmhost::testing::workloads::{native_fill, native_sum, LoopHost, LOOP, NOOP, STORES};
+use vmhost::testing::workloads::{native_fill, native_sum, LoopHost, HOST_CALLS, LOOP, NOOP, STORES};
 use vmhost::testing::{block, load_module, top_level_call};
 use vmhost::{Chain, ChainConfig, Vm};
 use vmhost_abi::{Address, ContractType, NativeTx, Transaction, TxKind};
@@ -56,15 +56,19 @@ fn time(mut f: impl FnMut() -> Result<()>) -> Result<f64> {
 }
 
 /// The rows of the table, in order: label and unit (every figure is a time: lower is better).
-const ROWS: [(&str, &str); 7] = [
+const ROWS: [(&str, &str); 8] = [
     ("empty call, whole host", "µs/call"),
     ("token transfer, whole host", "µs/tx"),
     ("native Transfer, whole host", "µs/tx"),
     ("compute loop 1M, Module::call", "ms"),
     ("store loop 1M, Module::call", "ms"),
+    ("one host call, in a loop", "ns"),
     ("compile, token.wasm prepared", "ms"),
     ("cache-miss load, its artifact", "ms"),
 ];
+
+/// Figures of one backend, in [`ROWS`] order.
+type Figures = [f64; ROWS.len()];
 
 /// One backend, ready to measure: a chain with the token and the empty contract deployed and
 /// the senders funded, its transactions, loaded loop modules and a built artifact.
@@ -76,13 +80,13 @@ struct Bed {
     natives: Vec<Transaction>,
     compute: Arc<dyn vmhost::Module>,
     stores: Arc<dyn vmhost::Module>,
+    host_calls: Arc<dyn vmhost::Module>,
     params: vmhost::ConsensusParams,
     artifact: Vec<u8>,
 }
 
 impl Bed {
-    fn new(cfg: &ChainConfig, name: &str, n: u64) -> Result<Bed> {
-        let vm: Arc<dyn Vm> = wasm_backend(cfg, name)?;
+    fn new(cfg: &ChainConfig, vm: Arc<dyn Vm>, n: u64) -> Result<Bed> {
         let mut reg = vmhost::VmRegistry::new();
         reg.register_native(Arc::new(vmhost_native::NativePlugin))?;
         reg.register_vm(ContractType::Wasm, vm.clone())?;
@@ -117,15 +121,15 @@ impl Bed {
             })
             .collect();
         let load = |code: &str| load_module(&*vm, &wat::parse_str(code)?).map_err(anyhow::Error::msg);
-        let (compute, stores) = (load(LOOP)?, load(STORES)?);
+        let (compute, stores, host_calls) = (load(LOOP)?, load(STORES)?, load(HOST_CALLS)?);
         let params = chain.params_at(20).clone();
         let artifact =
             vmhost::cache::build_artifact(&*vm, TOKEN, &params)?.map_err(|r| anyhow::anyhow!("{}", r.message))?;
-        Ok(Bed { vm, chain, noops, tokens, natives, compute, stores, params, artifact })
+        Ok(Bed { vm, chain, noops, tokens, natives, compute, stores, host_calls, params, artifact })
     }
 
     /// One measurement of every row, in [`ROWS`] order (seconds per unit of the row).
-    fn once(&mut self) -> Result<[f64; 7]> {
+    fn once(&mut self) -> Result<Figures> {
         let per_tx = |chain: &mut Chain, txs: &[Transaction]| -> Result<f64> {
             let t = Instant::now();
             let r = chain.simulate_wave(&block(20), txs)?;
@@ -150,18 +154,19 @@ impl Bed {
         let native = per_tx(&mut self.chain, &self.natives)?;
         let compute = run(&self.compute, "sum")?;
         let stores = run(&self.stores, "fill")?;
+        let host_call = (run(&self.host_calls, "calls")? - run(&self.host_calls, "empty")?) * 1e6 / LOOP_N as f64;
         let t = Instant::now();
         vmhost::cache::build_artifact(&*self.vm, TOKEN, &self.params)?.map_err(|r| anyhow::anyhow!("{}", r.message))?;
         let compile = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
         vmhost::cache::load_artifact(&*self.vm, &self.artifact)?;
         let load = t.elapsed().as_secs_f64() * 1e3;
-        Ok([empty, transfer, native, compute, stores, compile, load])
+        Ok([empty, transfer, native, compute, stores, host_call, compile, load])
     }
 }
 
 /// Native Rust's figures for the rows that have a native twin.
-fn native_rust() -> [Option<f64>; 7] {
+fn native_rust() -> [Option<f64>; ROWS.len()] {
     let ms = |f: &mut dyn FnMut()| {
         time(|| {
             f();
@@ -175,15 +180,21 @@ fn native_rust() -> [Option<f64>; 7] {
     });
     let mut buf = Box::new([0u64; 8192]);
     let stores = ms(&mut || native_fill(std::hint::black_box(&mut buf), std::hint::black_box(LOOP_N)));
-    [None, None, None, compute, stores, None, None]
+    [None, None, None, compute, stores, None, None, None]
 }
 
-pub fn run(cfg: &ChainConfig, n: u64, backends: &[String], chart: Option<&std::path::Path>) -> Result<()> {
+pub fn run(
+    cfg: &ChainConfig,
+    n: u64,
+    backends: &[String],
+    chart: Option<&std::path::Path>,
+    plugin: Option<&std::path::Path>,
+) -> Result<()> {
     ensure!(n >= 10, "--txs must be at least 10");
     if cfg!(debug_assertions) {
         eprintln!("note: this is a debug build; use `cargo run --release -p vmhost-cli --bin vmhost -- bench` for real figures");
     }
-    let names: Vec<String> = if backends.is_empty() {
+    let mut names: Vec<String> = if backends.is_empty() {
         WASM_BACKENDS.iter().filter(|b| **b != "wasmer").map(|b| b.to_string()).collect()
     } else {
         backends.to_vec()
@@ -191,11 +202,19 @@ pub fn run(cfg: &ChainConfig, n: u64, backends: &[String], chart: Option<&std::p
     let mut beds = Vec::new();
     for name in &names {
         eprintln!("setting up {name} ...");
-        beds.push(Bed::new(cfg, name, n).with_context(|| format!("backend {name}"))?);
+        let vm = wasm_backend(cfg, name)?;
+        beds.push(Bed::new(cfg, vm, n).with_context(|| format!("backend {name}"))?);
+    }
+    if let Some(path) = plugin {
+        let loaded = vmhost::plugin::load_plugin(path, &cfg.exec_config()?, "")?;
+        let name = format!("plugin {}", loaded.info.name);
+        eprintln!("setting up {name} ...");
+        beds.push(Bed::new(cfg, loaded.vm, n).with_context(|| name.clone())?);
+        names.push(name);
     }
     // Round by round, every backend once per round: drift of this machine's speed hits all
     // backends alike instead of whichever ran during it.
-    let mut samples: Vec<Vec<[f64; 7]>> = vec![Vec::new(); beds.len()];
+    let mut samples: Vec<Vec<Figures>> = vec![Vec::new(); beds.len()];
     for round in 0..=RUNS {
         for (bed, s) in beds.iter_mut().zip(&mut samples) {
             let one = bed.once()?;
@@ -204,7 +223,7 @@ pub fn run(cfg: &ChainConfig, n: u64, backends: &[String], chart: Option<&std::p
             }
         }
     }
-    let figures: Vec<[f64; 7]> =
+    let figures: Vec<Figures> =
         samples.iter().map(|s| std::array::from_fn(|r| median(s.iter().map(|x| x[r]).collect()))).collect();
     let native = native_rust();
     println!(

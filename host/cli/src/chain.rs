@@ -63,17 +63,30 @@ pub fn configured_wasm(cfg: &ChainConfig) -> &str {
     cfg.backends.get("wasm").map_or("wasmtime", String::as_str)
 }
 
-/// The registry the config describes: native plugin + the configured wasm backend.
+/// The registry the config describes: native plugin, the configured wasm backend, and every
+/// VM plugin (`"plugin:<id>" = "<path>[?<options>]"`).
 pub fn registry(cfg: &ChainConfig) -> Result<VmRegistry> {
     let mut reg = VmRegistry::new();
     reg.register_native(Arc::new(NativePlugin))?;
     for ty in cfg.backends.keys() {
-        if ty != "wasm" {
-            bail!("[backends] key `{ty}`: this build serves only the contract type `wasm`");
+        if ty != "wasm" && !ty.starts_with("plugin:") {
+            bail!("[backends] key `{ty}`: contract types are `wasm` and `plugin:<id>`");
         }
     }
     reg.register_vm(ContractType::Wasm, wasm_backend(cfg, configured_wasm(cfg))?)?;
+    vmhost::plugin::register_plugins(&mut reg, cfg)?;
     Ok(reg)
+}
+
+/// A contract type as the CLI takes it: `wasm` or `plugin:<id>`.
+pub fn parse_type(s: &str) -> Result<ContractType> {
+    match s {
+        "wasm" => Ok(ContractType::Wasm),
+        _ => match s.strip_prefix("plugin:") {
+            Some(id) if !id.is_empty() => Ok(ContractType::Plugin(id.to_string())),
+            _ => bail!("contract type `{s}`: `wasm` or `plugin:<id>`"),
+        },
+    }
 }
 
 /// Opens the chain at the configured store, applying genesis to an empty store.
@@ -152,10 +165,11 @@ pub fn print_receipt(label: &str, r: &Receipt) {
     }
 }
 
-pub fn deploy_cmd(cfg: &ChainConfig, code: &Path, sender: u64, parachain: bool) -> Result<()> {
+pub fn deploy_cmd(cfg: &ChainConfig, code: &Path, sender: u64, parachain: bool, vm: &str) -> Result<()> {
+    let vm = parse_type(vm)?;
     let mut chain = open(cfg)?;
     let code = read_code(code)?;
-    let kind = TxKind::ContractDeploy { vm: ContractType::Wasm, code, deposit: 0, parachain, non_reentrant: false };
+    let kind = TxKind::ContractDeploy { vm, code, deposit: 0, parachain, non_reentrant: false };
     let block = next_block(&chain, cfg);
     // A deploy may use up to the chain's per-transaction gas limit.
     let gas = chain.params_at(block.wave_id).max_tx_gas;

@@ -16,12 +16,12 @@ const COLORS: [RGBColor; 5] = [
 ];
 
 /// Writes the chart of `figures` (per backend, per row) and `native` (per row) to `path`.
-pub fn write(
+pub fn write<const N: usize>(
     path: &Path,
     backends: &[String],
     rows: &[&str],
-    figures: &[[f64; 7]],
-    native: &[Option<f64>; 7],
+    figures: &[[f64; N]],
+    native: &[Option<f64>; N],
 ) -> Result<()> {
     let mut series: Vec<(String, Vec<Option<f64>>)> =
         backends.iter().zip(figures).map(|(b, f)| (b.clone(), f.iter().map(|v| Some(*v)).collect())).collect();

@@ -7,8 +7,15 @@ use vmhost_conformance::{Backend, Kit};
 
 use crate::chain::{wasm_backend, WASM_BACKENDS};
 
-pub fn run(cfg: &ChainConfig, backends: &[String], filter: Option<&str>, verbose: bool) -> Result<()> {
+pub fn run(
+    cfg: &ChainConfig,
+    backends: &[String],
+    plugin: Option<&std::path::Path>,
+    filter: Option<&str>,
+    verbose: bool,
+) -> Result<()> {
     let names: Vec<String> = match backends {
+        [] if plugin.is_some() => Vec::new(),
         [] => vec![crate::chain::configured_wasm(cfg).to_string()],
         [one] if one == "all" => WASM_BACKENDS.iter().filter(|b| **b != "wasmer").map(|b| b.to_string()).collect(),
         list => list.to_vec(),
@@ -22,7 +29,7 @@ pub fn run(cfg: &ChainConfig, backends: &[String], filter: Option<&str>, verbose
     if let Some(f) = filter {
         kit = kit.filter(f);
     }
-    let backends: Vec<Backend<'_>> = names
+    let mut backends: Vec<Backend<'_>> = names
         .iter()
         .map(|n| {
             Backend::new(n.clone(), move || {
@@ -40,6 +47,25 @@ pub fn run(cfg: &ChainConfig, backends: &[String], filter: Option<&str>, verbose
             })
         })
         .collect();
+    if let Some(path) = plugin {
+        // Loaded once (a library is never unloaded); a fresh VM of it per fixture.
+        let exec = cfg.exec_config()?;
+        let name = vmhost::plugin::load_plugin(path, &exec, "")?.info.name.to_string();
+        backends.push(Backend::new(format!("plugin {name}"), move || {
+            let mut r = vmhost::VmRegistry::new();
+            let built = (|| -> Result<vmhost::VmRegistry> {
+                r.register_native(std::sync::Arc::new(vmhost_native::NativePlugin))?;
+                let loaded = vmhost::plugin::load_plugin(path, &exec, "")?;
+                r.register_vm(vmhost_abi::ContractType::Wasm, loaded.vm)?;
+                Ok(r)
+            })();
+            built.unwrap_or_else(|e| {
+                eprintln!("plugin {}: {e:#}", path.display());
+                vmhost::VmRegistry::new()
+            })
+        }));
+    }
+    anyhow::ensure!(!backends.is_empty(), "no backend to run");
     println!("{} fixtures from {}", kit.fixtures.len(), kit.dir.display());
     let report = kit.run(&backends);
     print!("{}", report.table());

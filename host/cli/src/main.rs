@@ -78,6 +78,9 @@ enum Cmd {
         /// Deploy as a parachain.
         #[arg(long)]
         parachain: bool,
+        /// The contract type: `wasm`, or `plugin:<id>` for a VM plugin the config loads.
+        #[arg(long = "type", default_value = "wasm")]
+        vm: String,
     },
     /// Call a contract entry point.
     Call {
@@ -109,6 +112,9 @@ enum Cmd {
         /// the chain config's `backends.wasm`.
         #[arg(long = "backend")]
         backends: Vec<String>,
+        /// Also run a VM plugin (a shared library) that takes prepared wasm, as the wasm type.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
         /// Only fixtures whose name contains this.
         #[arg(long)]
         filter: Option<String>,
@@ -129,6 +135,9 @@ enum Cmd {
         /// Write an SVG chart of the comparison here.
         #[arg(long)]
         chart: Option<PathBuf>,
+        /// Also measure a VM plugin (a shared library that takes prepared wasm).
+        #[arg(long)]
+        plugin: Option<PathBuf>,
         /// Instead: gas per second of every operator and host-function mix, and how long the
         /// largest transaction can run against the node's timeout.
         #[arg(long)]
@@ -156,15 +165,19 @@ fn main() -> Result<()> {
     }
     match cli.cmd {
         Cmd::Demo { transfers, fresh } => demo::run(&cfg, transfers, fresh),
-        Cmd::Deploy { code, sender, parachain } => chain::deploy_cmd(&cfg, &code, sender, parachain),
+        Cmd::Deploy { code, sender, parachain, vm } => chain::deploy_cmd(&cfg, &code, sender, parachain, &vm),
         Cmd::Call { contract, entry, input, sender, gas } => {
             chain::call_cmd(&cfg, &contract, &entry, &input, sender, gas)
         }
         Cmd::Inspect { what } => inspect::run(&cfg, what),
         Cmd::Bench { calibrate: true, .. } => calibrate::run(&cfg),
         Cmd::Bench { txs, .. } if cli.threads.is_some() => bench_parallel::run(&cfg, txs.unwrap_or(10_000)),
-        Cmd::Bench { txs, backends, chart, .. } => bench::run(&cfg, txs.unwrap_or(2_000), &backends, chart.as_deref()),
-        Cmd::Conformance { backends, filter, verbose } => conformance::run(&cfg, &backends, filter.as_deref(), verbose),
+        Cmd::Bench { txs, backends, chart, plugin, .. } => {
+            bench::run(&cfg, txs.unwrap_or(2_000), &backends, chart.as_deref(), plugin.as_deref())
+        }
+        Cmd::Conformance { backends, plugin, filter, verbose } => {
+            conformance::run(&cfg, &backends, plugin.as_deref(), filter.as_deref(), verbose)
+        }
         Cmd::AbiDoc => {
             print!("{}", vmhost::docs::abi_reference());
             Ok(())

@@ -86,3 +86,32 @@ fn bad_input_is_a_clear_error_not_a_panic() {
     let out = vmhost(dir.path(), &["deploy", junk.to_str().expect("path")]);
     assert!(out.status.success() && stdout(&out).contains("InvalidWasm"), "{}", stdout(&out));
 }
+
+#[test]
+fn a_vm_plugin_from_the_chain_file_serves_deploys_and_calls_and_passes_the_kit() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let plugin = vmhost_tests::plugin_path("vmhost_wasmi_plugin");
+    let cfg = dir.path().join("chain.toml");
+    std::fs::write(&cfg, format!("[backends]\n\"plugin:wasmi\" = \"{}\"\n", plugin.display())).expect("config");
+    let store = dir.path().join("store");
+    let run = |args: &[&str]| {
+        let mut all = vec!["--config", cfg.to_str().expect("utf-8")];
+        all.extend_from_slice(args);
+        vmhost(&store, &all)
+    };
+    let counter = vmhost_tests::repo_root().join("examples/wat/counter.wat");
+    let out = run(&["deploy", "--type", "plugin:wasmi", counter.to_str().expect("utf-8")]);
+    let text = stdout(&out);
+    assert!(out.status.success() && text.contains("Success"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let addr = text.split("address ").nth(1).and_then(|s| s.split_whitespace().next()).expect("address").to_string();
+    assert!(run(&["call", &addr, "increment"]).status.success());
+    let got = stdout(&run(&["call", &addr, "get"]));
+    assert!(got.contains("return 0100000000000000"), "{got}");
+    // A type no backend serves is refused at ingress (no plugin `nope` in the chain file).
+    let nope = stdout(&run(&["deploy", "--type", "plugin:nope", counter.to_str().expect("utf-8")]));
+    assert!(nope.contains("UnknownContractType"), "{nope}");
+    // The conformance kit on the plugin, from the CLI.
+    let kit = vmhost(&store, &["conformance", "--plugin", plugin.to_str().expect("utf-8"), "--filter", "examples"]);
+    let table = stdout(&kit);
+    assert!(kit.status.success() && table.contains("plugin wasmi 2.0") && table.contains("pass"), "{table}");
+}

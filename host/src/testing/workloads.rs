@@ -203,3 +203,28 @@ impl Host for LoopHost {
         }
     }
 }
+
+/// `calls`: `block_height` n times in a loop (n from the input, 8 bytes LE); `empty`: the same
+/// loop without the call. Their difference over n is what one host call costs a backend: its
+/// import glue and whatever boundary it crosses (with [`LoopHost`], the host does nothing).
+pub const HOST_CALLS: &str = r#"(module
+  (import "vmhost" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "vmhost" "block_height" (func $block_height (result i64)))
+  (memory (export "memory") 1)
+  (func $n (result i64)
+    (call $input_read (i32.const 0) (i32.const 0) (i32.const 8))
+    (i64.load (i32.const 0)))
+  (func (export "calls") (local $i i64) (local $n i64)
+    (local.set $n (call $n))
+    (block $done (loop $l
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (drop (call $block_height))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $l))))
+  (func (export "empty") (local $i i64) (local $n i64)
+    (local.set $n (call $n))
+    (block $done (loop $l
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (drop (i64.const 0))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $l)))))"#;
