@@ -65,6 +65,20 @@ pub enum DeployError {
     #[error("the module must export its linear memory as `memory`")]
     MissingMemory,
 
+    /// An exported function is not an entry point: entry points take no parameters and return
+    /// nothing (input and output go through `input_read` and `set_return`).
+    #[error("exported function `{name}` has signature {found}, but entry points are () -> (): read input with input_read, return data with set_return")]
+    EntryPointSignature {
+        /// The export's name.
+        name: String,
+        /// Its signature.
+        found: String,
+    },
+
+    /// The module exports no function: a contract needs at least one entry point.
+    #[error("the module exports no function: a contract needs at least one entry point of type () -> ()")]
+    NoEntryPoint,
+
     /// The module has a start section; contracts may not run code at instantiation.
     #[error("the module has a start function, which contracts may not have")]
     StartFunction,
@@ -110,7 +124,10 @@ impl DeployError {
             | DeployError::ImportSignatureMismatch { .. }
             | DeployError::NonFunctionImport { .. } => ErrorCode::ForbiddenImport,
             DeployError::LimitExceeded { .. } => ErrorCode::LimitExceeded,
-            DeployError::MissingMemory | DeployError::ReservedExport(_) => ErrorCode::BadExports,
+            DeployError::MissingMemory
+            | DeployError::ReservedExport(_)
+            | DeployError::EntryPointSignature { .. }
+            | DeployError::NoEntryPoint => ErrorCode::BadExports,
             DeployError::StartFunction => ErrorCode::StartFunctionForbidden,
             DeployError::Instrumentation(_) | DeployError::SegmentOutOfBounds { .. } => ErrorCode::CompileFailed,
         }

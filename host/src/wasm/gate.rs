@@ -116,6 +116,9 @@ pub struct ModuleInfo {
     /// Names of the exported functions of type `() -> ()` (the callable entry points), in
     /// export order.
     pub exported_functions: Vec<String>,
+    /// Exported functions of any other type, with their signatures (a deploy refuses them:
+    /// [`crate::wasm::prepare_module`]).
+    pub other_exported_functions: Vec<(String, String)>,
     /// The host function behind each import, in import order: entry `i` is function index
     /// `i` (all imports are functions). A host function imported twice appears twice.
     pub imports: Vec<HostFn>,
@@ -198,6 +201,7 @@ fn inspect(code: &[u8], limits: &WasmLimits) -> Result<ModuleInfo, DeployError> 
     let mut func_types: Vec<u32> = Vec::new();
     let mut imports = Vec::new();
     let mut exported_functions = Vec::new();
+    let mut other_exported_functions = Vec::new();
     let mut memory_exported = false;
     let mut bodies_seen = 0usize;
     let mut initial_pages = 0u32;
@@ -259,6 +263,9 @@ fn inspect(code: &[u8], limits: &WasmLimits) -> Result<ModuleInfo, DeployError> 
                             let ty = func_type(&types, &func_types, export.index)?;
                             if ty.params().is_empty() && ty.results().is_empty() {
                                 exported_functions.push(export.name.to_owned());
+                            } else {
+                                let sig = signature(ty.params().iter(), ty.results().iter());
+                                other_exported_functions.push((export.name.to_owned(), sig));
                             }
                         }
                         _ => {}
@@ -321,7 +328,7 @@ fn inspect(code: &[u8], limits: &WasmLimits) -> Result<ModuleInfo, DeployError> 
     if !memory_exported {
         return Err(DeployError::MissingMemory);
     }
-    Ok(ModuleInfo { exported_functions, imports, code_size: code.len(), initial_pages })
+    Ok(ModuleInfo { exported_functions, other_exported_functions, imports, code_size: code.len(), initial_pages })
 }
 
 /// The offset of an active segment: under the deterministic profile (no imported globals, no

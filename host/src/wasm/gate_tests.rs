@@ -617,3 +617,40 @@ fn validate_segments_beyond_the_initial_memory_or_table_are_refused_for_every_en
     assert!(check(&table(0)).is_ok());
     assert!(matches!(check(&table(1)), Err(DeployError::SegmentOutOfBounds { kind: "element", end: 3, size: 2, .. })));
 }
+
+#[test]
+fn a_deploy_refuses_exported_functions_that_are_not_entry_points_and_modules_without_one() {
+    use crate::wasm::{prepare_module, WasmPipeline};
+    let prepare = |src: &str| {
+        let params = crate::ConsensusParams::default();
+        prepare_module(&wasm(src), &params.wasm, &params.ops, WasmPipeline::default())
+    };
+    for (src, name, sig) in [
+        (
+            r#"(module (memory (export "memory") 1) (func (export "run")) (func (export "add") (param i32 i32) (result i32) (i32.const 0)))"#,
+            "add",
+            "(i32, i32) -> (i32)",
+        ),
+        (
+            r#"(module (memory (export "memory") 1) (func (export "get") (result i64) (i64.const 0)))"#,
+            "get",
+            "() -> (i64)",
+        ),
+    ] {
+        match prepare(src) {
+            Err(e @ DeployError::EntryPointSignature { .. }) => {
+                let text = e.to_string();
+                assert!(text.contains(name) && text.contains(sig), "{text}");
+                assert_eq!(e.code(), vmhost_abi::ErrorCode::BadExports);
+            }
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+    assert!(matches!(prepare(r#"(module (memory (export "memory") 1) (func $f))"#), Err(DeployError::NoEntryPoint)));
+    assert!(prepare(r#"(module (memory (export "memory") 1) (func (export "run")))"#).is_ok());
+    // The gate itself still lists them (tools inspect modules that are not contracts).
+    let info =
+        check(r#"(module (memory (export "memory") 1) (func (export "add") (param i32) (result i32) (local.get 0)))"#)
+            .expect("valid");
+    assert_eq!(info.other_exported_functions, [("add".to_string(), "(i32) -> (i32)".to_string())]);
+}

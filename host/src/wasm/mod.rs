@@ -198,6 +198,15 @@ pub fn prepare_module(
     pipeline: WasmPipeline,
 ) -> Result<PreparedModule, DeployError> {
     let info = validate(code, limits)?;
+    // Entry points are the contract's interface: every exported function must be one, and a
+    // contract needs at least one (a typo'd or wrong-typed entry is refused here, at deploy,
+    // instead of surfacing as UnknownEntryPoint at the first call).
+    if let Some((name, found)) = info.other_exported_functions.first() {
+        return Err(DeployError::EntryPointSignature { name: name.clone(), found: found.clone() });
+    }
+    if info.exported_functions.is_empty() {
+        return Err(DeployError::NoEntryPoint);
+    }
     let limits::Limited { code: limited, entries } = limits::instrument_limits(code)?;
     let (code, tracked) = match pipeline.metering {
         MeteringMode::Engine => (limited, false),
