@@ -180,6 +180,8 @@ host_fns! {
         "consume_gas(amount): charge `amount` gas explicitly. Errors: OutOfGas.";
     GasLeft = 30, "gas_left", [] -> [I64], gas(25, 0, "-"), Any,
         "The gas remaining in this call after this function's own cost.";
+    CallValue = 31, "call_value", [I32] -> [], gas(25, 0, "-"), Any,
+        "call_value(out_ptr): the value attached to the current call, as a 16-byte LE u128, already credited to this contract: a ContractCall's value in its top-level call, a cross_call's value in its callee; 0 in a static call; inside delegate_call, the value of the frame whose context runs (as the EVM's DELEGATECALL keeps msg.value). Errors: GuestMemoryOutOfBounds.";
 }
 
 /// Threshold encryption depends on the chain's committee, so it goes through a provider the

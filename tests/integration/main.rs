@@ -3,6 +3,7 @@
 
 mod abi_doc;
 mod access_lists;
+mod call_value;
 mod conformance;
 mod consensus_params;
 mod contracts_build;

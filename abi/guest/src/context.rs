@@ -83,6 +83,15 @@ pub fn consume_gas(amount: u64) {
     unsafe { sys::consume_gas(amount) }
 }
 
+/// The value attached to the current call, already credited to this contract (0 in a static
+/// call; the calling frame's inside `delegate_call`).
+#[inline]
+pub fn call_value() -> u128 {
+    let mut out = [0u8; 16];
+    unsafe { sys::call_value(out.as_mut_ptr()) };
+    u128::from_le_bytes(out)
+}
+
 /// The gas left in this call (after this function's own 2 gas).
 #[inline]
 pub fn gas_left() -> u64 {

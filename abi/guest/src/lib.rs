@@ -65,8 +65,8 @@ pub use calls::{
     system_contract, NATIVE_MULTISIG, NATIVE_TRANSFER, NATIVE_VALIDATORS,
 };
 pub use context::{
-    balance, beacon, block_height, block_timestamp, caller, chain_id, consume_gas, gas_left, origin, self_address,
-    transfer, wave_id,
+    balance, beacon, block_height, block_timestamp, call_value, caller, chain_id, consume_gas, gas_left, origin,
+    self_address, transfer, wave_id,
 };
 pub use crypto::{blake3, falcon_verify, keccak256, poseidon2, threshold_decrypt, threshold_encrypt};
 pub use events::{emit_event, topic};

@@ -138,6 +138,8 @@ host_imports! {
     fn consume_gas(amount: u64);
     /// id 30. The gas remaining after this function's own cost.
     fn gas_left() -> u64;
+    /// id 31. Write the value attached to the current call (16-byte LE u128) to `out`.
+    fn call_value(out: *mut u8);
 }
 
 #[cfg(test)]

@@ -180,13 +180,21 @@ pub fn deploy_cmd(cfg: &ChainConfig, code: &Path, sender: u64, parachain: bool, 
     Ok(())
 }
 
-pub fn call_cmd(cfg: &ChainConfig, contract: &str, entry: &str, input: &str, sender: u64, gas: u64) -> Result<()> {
+pub fn call_cmd(
+    cfg: &ChainConfig,
+    contract: &str,
+    entry: &str,
+    input: &str,
+    sender: u64,
+    gas: u64,
+    value: u128,
+) -> Result<()> {
     let mut chain = open(cfg)?;
     let kind = TxKind::ContractCall {
         contract: parse_address(contract)?,
         entry: entry.to_string(),
         input: hex::decode(input).context("input is not hex")?,
-        value: 0,
+        value,
     };
     let t = tx(&chain, cfg, Address::from_index(sender), 0, gas, kind)?;
     let out = chain.execute_wave(&next_block(&chain, cfg), &[t])?;

@@ -97,6 +97,9 @@ enum Cmd {
         /// Gas limit.
         #[arg(long, default_value_t = 10_000_000)]
         gas: u64,
+        /// Value to attach (moved to the contract before it runs; `call_value` reads it).
+        #[arg(long, default_value_t = 0)]
+        value: u128,
     },
     /// Inspect committed state.
     Inspect {
@@ -166,8 +169,8 @@ fn main() -> Result<()> {
     match cli.cmd {
         Cmd::Demo { transfers, fresh } => demo::run(&cfg, transfers, fresh),
         Cmd::Deploy { code, sender, parachain, vm } => chain::deploy_cmd(&cfg, &code, sender, parachain, &vm),
-        Cmd::Call { contract, entry, input, sender, gas } => {
-            chain::call_cmd(&cfg, &contract, &entry, &input, sender, gas)
+        Cmd::Call { contract, entry, input, sender, gas, value } => {
+            chain::call_cmd(&cfg, &contract, &entry, &input, sender, gas, value)
         }
         Cmd::Inspect { what } => inspect::run(&cfg, what),
         Cmd::Bench { calibrate: true, .. } => calibrate::run(&cfg),

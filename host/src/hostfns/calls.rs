@@ -143,12 +143,13 @@ impl HostCtx<'_, '_> {
         };
 
         let parent = self.frames.last();
-        let (storage, caller, parachain) = match inv.kind {
+        let (storage, caller, parachain, value) = match inv.kind {
             CallKind::Delegate => match parent {
-                Some(p) => (p.storage, p.caller, p.parachain),
-                None => (inv.caller, inv.caller, false),
+                Some(p) => (p.storage, p.caller, p.parachain, p.value),
+                None => (inv.caller, inv.caller, false, 0),
             },
-            _ => (inv.target, inv.caller, record.parachain),
+            CallKind::Static => (inv.target, inv.caller, record.parachain, 0),
+            CallKind::Call => (inv.target, inv.caller, record.parachain, inv.value),
         };
         let is_static = inv.kind == CallKind::Static || parent.is_some_and(|p| p.is_static);
 
@@ -173,6 +174,7 @@ impl HostCtx<'_, '_> {
             storage,
             caller,
             input: inv.input,
+            value,
             is_static,
             parachain,
             stack_left,

@@ -71,6 +71,10 @@ impl HostCtx<'_, '_> {
                 Ok(0)
             }
             HostFn::GasLeft => Ok(*gas),
+            HostFn::CallValue => {
+                let v = self.frame()?.value;
+                mem.write(arg32(args, 0), &v.to_le_bytes()).map(|_| 0)
+            }
             _ => Err(HostTrap::new(ErrorCode::UnknownHostFunction)),
         }
     }

@@ -40,6 +40,8 @@ pub(crate) struct Frame {
     pub caller: Address,
     /// Call input.
     pub input: Vec<u8>,
+    /// The value attached to the call (`call_value`).
+    pub value: u128,
     /// Data set by `set_return`.
     pub return_data: Vec<u8>,
     /// Data passed to `revert`.
@@ -251,7 +253,8 @@ impl Host for HostCtx<'_, '_> {
             | HostFn::ChainId
             | HostFn::BeaconGet
             | HostFn::ConsumeGas
-            | HostFn::GasLeft => self.context_fn(f, args, mem, gas, cost),
+            | HostFn::GasLeft
+            | HostFn::CallValue => self.context_fn(f, args, mem, gas, cost),
             HostFn::Sload | HostFn::Sstore | HostFn::Sdelete | HostFn::Balance | HostFn::Transfer => {
                 self.storage_fn(f, args, mem, gas, cost)
             }
