@@ -13,6 +13,10 @@ setup() {
   dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
   command -v clang >/dev/null 2>&1 || missing+=(clang)
   command -v wasm-ld >/dev/null 2>&1 || dpkg -s lld >/dev/null 2>&1 || missing+=(lld)
+  # node + npm: the AssemblyScript example (examples/assemblyscript/build.sh runs `npm ci`
+  # itself). Debian 12's nodejs 18 works, though asc 0.28 declares node >= 20.
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
   if [ ${#missing[@]} -gt 0 ]; then
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -2,6 +2,7 @@
 # Builds every example contract reproducibly and copies the modules into examples/wasm/:
 #   counter.wasm token.wasm events.wasm traps.wasm   (Rust, examples/contracts, wasm32v1-none)
 #   c_counter.wasm                                   (C, examples/c-counter, clang)
+#   vault_as.wasm                                    (AssemblyScript, examples/assemblyscript, asc)
 #
 # Usage: examples/build-contracts.sh [--check]
 #   --check   build into a temporary directory and compare byte for byte with the committed
@@ -10,8 +11,10 @@
 # Reproducibility: the Rust toolchain is pinned (examples/contracts/rust-toolchain.toml), the
 # release profile strips debug info and symbols, and absolute paths are remapped
 # (--remap-path-prefix for rustc, -ffile-prefix-map for clang), so the bytes do not depend on
-# where the repository or the cargo home lives. examples/wasm/TOOLCHAIN records the compilers
-# the committed modules were built with.
+# where the repository or the cargo home lives. The AssemblyScript compiler is pinned by
+# examples/assemblyscript/package-lock.json (installed with `npm ci` into the git-ignored
+# examples/assemblyscript/node_modules, also in --check mode) and embeds no path.
+# examples/wasm/TOOLCHAIN records the compilers the committed modules were built with.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -24,13 +27,15 @@ declare -A ENTRY_POINTS=(
     [events]="emit,emit_then_revert"
     [traps]="loop_forever,oob,div_zero,overflow,recurse,unreachable,grow_memory,host_error,value_just_too_large,event_too_large,transfer_too_much,guest_oob,bad_input_range,consume_all_gas,panic"
     [c_counter]="increment,get"
+    [vault_as]="deposit,balance_of,withdraw"
 )
+ALL_MODULES=("${RUST_CONTRACTS[@]}" c_counter vault_as)
 
 CHECK=0
 case "${1:-}" in
     "") ;;
     --check) CHECK=1 ;;
-    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (usage: $0 [--check])" >&2; exit 2 ;;
 esac
 
@@ -48,6 +53,7 @@ mkdir -p "$OUT"
 toolchain_info() {
     (cd "$EXAMPLES/contracts" && rustc --version)
     "${CLANG:-clang}" --version | head -n 1
+    "$EXAMPLES/assemblyscript/build.sh" --toolchain
 }
 
 # ---- Rust contracts ----------------------------------------------------------------------
@@ -73,10 +79,15 @@ echo "building the C counter"
 "$EXAMPLES/c-counter/build.sh" "$OUT/c_counter.wasm"
 chmod 644 "$OUT/c_counter.wasm"
 
+# ---- AssemblyScript contract -------------------------------------------------------------
+echo "building the AssemblyScript vault"
+"$EXAMPLES/assemblyscript/build.sh" "$OUT/vault_as.wasm"
+chmod 644 "$OUT/vault_as.wasm"
+
 # ---- structural checks (imports, exports, features) --------------------------------------
 if command -v python3 > /dev/null; then
-    for c in "${RUST_CONTRACTS[@]}" c_counter; do
-        python3 "$EXAMPLES/inspect_wasm.py" --check --quiet --exports "${ENTRY_POINTS[$c]}" \
+    for c in "${ALL_MODULES[@]}"; do
+        python3 "$EXAMPLES/inspect_wasm.py" --check --mvp --quiet --exports "${ENTRY_POINTS[$c]}" \
             "$OUT/$c.wasm"
     done
     echo "inspect_wasm.py: all modules pass"
@@ -86,7 +97,7 @@ fi
 
 if [ "$CHECK" = 0 ]; then
     toolchain_info > "$OUT/TOOLCHAIN"
-    for c in "${RUST_CONTRACTS[@]}" c_counter; do
+    for c in "${ALL_MODULES[@]}"; do
         printf '%-16s %6d bytes\n' "$c.wasm" "$(wc -c < "$OUT/$c.wasm")"
     done
     exit 0
@@ -94,7 +105,7 @@ fi
 
 # ---- --check: compare with the committed modules -----------------------------------------
 status=0
-for c in "${RUST_CONTRACTS[@]}" c_counter; do
+for c in "${ALL_MODULES[@]}"; do
     if ! cmp -s "$OUT/$c.wasm" "$EXAMPLES/wasm/$c.wasm"; then
         echo "MISMATCH: examples/wasm/$c.wasm differs from a fresh build" >&2
         status=1

@@ -7,16 +7,19 @@ with --check verifies what the host's deploy gate will demand:
   * every import is a function of module "vmhost", named in the ABI table
     (abi/src/hostfns.rs, parsed from source) with exactly the table's signature;
   * the module exports its linear memory as "memory" and every exported function has type
-    () -> () (an entry point); --exports NAME,... also requires those entry points; no table
-    and no mutable global is exported (immutable globals such as rustc's __data_end and
-    __heap_base are allowed);
+    () -> () (an entry point); --exports NAME,... also requires those entry points;
   * no start section, no imported memory/table/global;
-  * no post-MVP feature (reference types, SIMD, threads, multi-value, sign-extension,
-    saturating float-to-int, exceptions, tail calls, multi-memory, memory64). Bulk-memory
-    instructions are reported but allowed. Float instructions are reported (they are MVP).
+  * only the features of the host's deterministic profile (docs/abi-v1.md, "Deterministic
+    feature profile"): the MVP with floats, mutable globals, sign-extension, saturating
+    float-to-int, multi-value and bulk memory. Anything else (SIMD, threads, reference types,
+    exceptions, tail calls, multi-memory, memory64, extended-const, ...) is a problem.
+
+--mvp adds the examples' own convention (examples/README.md): no post-MVP feature at all
+(float instructions are MVP and allowed), and no exported table or mutable global
+(rustc's immutable __data_end and __heap_base are allowed).
 
 Usage:
-  inspect_wasm.py [--check] [--abi PATH] [--exports a,b] [--quiet] FILE.wasm...
+  inspect_wasm.py [--check] [--mvp] [--abi PATH] [--exports a,b] [--quiet] FILE.wasm...
 
 Exit status: 0 if every file passes (or without --check), 1 otherwise.
 """
@@ -200,8 +203,12 @@ class Module:
     def _sec_element(self, r):
         for _ in range(r.u32()):
             flags = r.u32()
+            if flags == 1:
+                # Passive, function indices: bulk memory's `elem` without a table.
+                self.feature("bulk-memory (passive element segment)")
+                return
             if flags != 0:
-                self.feature("bulk-memory/reference types (element segment form %d)" % flags)
+                self.feature("reference types (element segment form %d)" % flags)
                 return
             self._const_expr(r)
             for _ in range(r.u32()):
@@ -372,7 +379,12 @@ def sig(t):
     return "(%s) -> (%s)" % (", ".join(t[0]), ", ".join(t[1]))
 
 
-ALLOWED_FEATURES = ("float instructions (MVP)", "bulk-memory")
+# The deterministic profile (host/src/wasm/gate.rs `deterministic_features`), by the prefix of
+# the names this script reports. A test (tests/integration/wasm_deploy.rs) checks this script
+# and the gate accept and refuse the same modules.
+PROFILE_FEATURES = ("float instructions (MVP)", "bulk-memory (", "sign-extension", "saturating float-to-int",
+                    "multi-value", "mutable-globals")
+MVP_FEATURES = ("float instructions (MVP)",)
 
 
 def load_abi(path):
@@ -420,9 +432,9 @@ def inspect(path, args, abi):
             out.append("  export %s %s %d" % (name, kind, idx))
             if kind == "memory" and name != "memory":
                 problems.append("memory exported as %r" % name)
-            elif kind == "table":
+            elif kind == "table" and args.mvp:
                 problems.append("exports a table (%s)" % name)
-            elif kind == "global":
+            elif kind == "global" and args.mvp:
                 # rustc always exports the immutable i32 globals __data_end and __heap_base
                 # from wasm32v1-none cdylibs; immutable exported globals are MVP and harmless.
                 gi = idx - m.imported("global")
@@ -439,8 +451,10 @@ def inspect(path, args, abi):
     if m.start is not None:
         problems.append("has a start section (function %d)" % m.start)
     for f in m.features:
-        if not f.startswith(ALLOWED_FEATURES):
-            problems.append("uses post-MVP feature: %s" % f)
+        if not f.startswith(PROFILE_FEATURES):
+            problems.append("uses a feature outside the deterministic profile: %s" % f)
+        elif args.mvp and not f.startswith(MVP_FEATURES):
+            problems.append("uses post-MVP feature: %s (--mvp)" % f)
     for want in args.exports or []:
         if not any(n == want and k == "func" for n, k, _ in m.exports):
             problems.append("missing entry point %r" % want)
@@ -455,6 +469,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("files", nargs="+")
     ap.add_argument("--check", action="store_true", help="exit 1 if any file has a problem")
+    ap.add_argument("--mvp", action="store_true",
+                    help="also require the examples' convention: MVP only, no exported table or mutable global")
     ap.add_argument("--abi", help="path to abi/src/hostfns.rs (default: found from this script)")
     ap.add_argument("--exports", type=lambda s: [x for x in s.split(",") if x],
                     help="comma-separated entry points that must be exported")
