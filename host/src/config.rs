@@ -91,7 +91,7 @@ impl ExecConfig {
 }
 
 /// `[chain]` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct ChainSection {
@@ -108,7 +108,7 @@ impl Default for ChainSection {
 }
 
 /// `[store]` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct StoreSection {
@@ -125,7 +125,7 @@ impl Default for StoreSection {
 }
 
 /// `[node]` section: machine-local settings (never part of consensus).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct NodeSection {
@@ -138,6 +138,8 @@ pub struct NodeSection {
     pub call_timeout_ms: u64,
     /// Executor threads (default: the machine's cores; at least 1).
     pub threads: usize,
+    /// Gas limit cap of read-only queries (`vmhost query`, `Chain::query`).
+    pub query_gas_cap: u64,
 }
 
 impl Default for NodeSection {
@@ -148,6 +150,7 @@ impl Default for NodeSection {
             wave_cache_max_entries: node.wave_cache_max_entries,
             call_timeout_ms: 5_000,
             threads: node.threads,
+            query_gas_cap: node.query_gas_cap,
         }
     }
 }
@@ -174,7 +177,7 @@ impl Default for NodeSection {
 /// call_timeout_ms = 5000
 /// threads = 2                # default: the machine's cores
 /// ```
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct ChainConfig {
@@ -239,6 +242,7 @@ impl ChainConfig {
         cfg.node.module_cache_size = self.node.module_cache_size;
         cfg.node.wave_cache_max_entries = self.node.wave_cache_max_entries;
         cfg.node.threads = self.node.threads.max(1);
+        cfg.node.query_gas_cap = self.node.query_gas_cap;
         if let Some(list) = upgrades {
             let toml::Value::Array(list) = list else {
                 return Err(Error::Config(

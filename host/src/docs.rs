@@ -29,6 +29,111 @@ fn describe(name: &str) -> &'static str {
     }
 }
 
+/// What each wasmparser feature flag is, for the profile table (by flag name).
+fn feature_words(flag: &str) -> &'static str {
+    match flag {
+        "MUTABLE_GLOBAL" => "imported/exported mutable globals",
+        "SATURATING_FLOAT_TO_INT" => "`*.trunc_sat_*` (saturating float-to-int)",
+        "SIGN_EXTENSION" => "`i32.extend8_s` and friends",
+        "REFERENCE_TYPES" => "`externref`, `ref.*`, `table.*`, several tables",
+        "MULTI_VALUE" => "several results and block parameters",
+        "BULK_MEMORY" => "`memory.copy`/`fill`/`init`, `data.drop`, passive segments (priced per byte)",
+        "SIMD" => "128-bit SIMD",
+        "RELAXED_SIMD" => "relaxed SIMD (results differ across machines)",
+        "THREADS" => "atomics and shared memory",
+        "SHARED_EVERYTHING_THREADS" => "shared-everything threads",
+        "TAIL_CALL" => "`return_call`",
+        "FLOATS" => "f32/f64 (NaN results canonicalised by every backend)",
+        "MULTI_MEMORY" => "several memories",
+        "EXCEPTIONS" | "LEGACY_EXCEPTIONS" => "exception handling",
+        "MEMORY64" => "64-bit memories",
+        "EXTENDED_CONST" => "arithmetic in constant expressions",
+        "COMPONENT_MODEL" => "the component model",
+        "FUNCTION_REFERENCES" => "typed function references",
+        "MEMORY_CONTROL" => "memory control",
+        "GC" => "garbage-collected types",
+        "CUSTOM_PAGE_SIZES" => "custom page sizes",
+        "WIDE_ARITHMETIC" => "128-bit arithmetic instructions",
+        "STACK_SWITCHING" => "stack switching",
+        _ => "",
+    }
+}
+
+/// The deterministic feature profile, generated from the gate's feature set
+/// ([`crate::wasm::deterministic_features`]) so it cannot drift.
+fn feature_profile() -> String {
+    use wasmparser::WasmFeatures;
+    let on = crate::wasm::deterministic_features();
+    let mut s = String::from(
+        "\n## Deterministic feature profile\n\nThe deploy gate validates every module with exactly these WebAssembly \
+         features (wasmparser's `WasmFeatures`, generated from `vmhost::wasm::deterministic_features`). A module that \
+         is valid only with another feature fails its deploy with `DisabledFeature`; `examples/inspect_wasm.py \
+         --check` reports the same (a test checks the two agree). Contracts built for `wasm32v1-none` (Rust) or \
+         `-mcpu=mvp` (C) use the MVP only; the example contracts keep to it (`inspect_wasm.py --check --mvp`).\n\n\
+         | feature | accepted | what |\n|---|---|---|\n",
+    );
+    let mut rest = Vec::new();
+    for (name, flag) in WasmFeatures::all().iter_names() {
+        let accepted = on.contains(flag);
+        match feature_words(name) {
+            "" if !accepted => rest.push(format!("`{}`", name.to_lowercase())),
+            words => {
+                let yes = if accepted { "yes" } else { "no" };
+                s.push_str(&format!("| `{}` | {yes} | {words} |\n", name.to_lowercase()));
+            }
+        }
+    }
+    if !rest.is_empty() {
+        s.push_str(&format!("\nAlso refused (component-model and other proposal flags): {}.\n", rest.join(", ")));
+    }
+    s.push_str(
+        "\nBeyond features, the gate refuses: imports other than ABI v1 host functions with their exact signatures, \
+         a start function, exports of functions that are not `() -> ()`, a module without an entry point or without \
+         its memory exported as `memory`, export names starting `__vmhost_`, and data or element segments that do not \
+         fit the initial memory or table.\n",
+    );
+    s
+}
+
+/// Every limit a contract author meets, with its default, from the consensus parameters.
+fn limits_table() -> String {
+    let words = |name: &str| -> Option<&'static str> {
+        Some(match name {
+            "max_tx_gas" => {
+                "gas limit of a transaction (the CLI's `call` default is 10,000,000; a deploy from the CLI uses this \
+                 maximum)"
+            }
+            "view_gas_cap" => "gas a `cross_call_static` callee may use",
+            "max_call_depth" => "nesting of calls, the transaction's call being depth 1 (`CallDepthExceeded`)",
+            "stack_limit" => "stack units shared by all frames of a transaction (`StackOverflow`)",
+            "memory.max_tx_pages" => "64 KiB pages all live frames of a transaction may hold (`MemoryLimit`)",
+            "wasm.max_memory_pages" => "initial memory pages of a module (deploy: `LimitExceeded`)",
+            "wasm.max_code_size" => "bytes of a module (deploy: `LimitExceeded`)",
+            "limits.max_input_len" => {
+                "bytes of a call's input (transaction: `CalldataTooLarge`; cross call: `InputTooLarge`)"
+            }
+            "limits.max_return_len" => "bytes of return or revert data",
+            "limits.max_value_len" => "bytes of a storage value (`ValueTooLarge`)",
+            "limits.max_event_data" => "bytes of an event's data (`EventTooLarge`)",
+            "limits.max_events_per_tx" => "events of a transaction (`TooManyEvents`)",
+            "limits.max_entry_len" => "bytes of an entry-point name",
+            "limits.max_crypto_input" => "bytes a hash or signature host function takes",
+            "limits.max_access_list_keys" => "entries of an access list (`BadAccessList`)",
+            _ => return None,
+        })
+    };
+    let mut s = String::from(
+        "\n## Limits\n\nEvery limit a contract meets and its default: consensus parameters (names as in the table of \
+         all parameters below; a chain may set others).\n\n| limit | default | what |\n|---|---|---|\n",
+    );
+    for (name, value) in ConsensusParams::default().entries() {
+        if let Some(w) = words(&name) {
+            s.push_str(&format!("| `{name}` | {value} | {w} |\n"));
+        }
+    }
+    s
+}
+
 /// Inputs of the published Poseidon2 vectors: `(description, bytes)`.
 fn poseidon2_inputs() -> Vec<(String, Vec<u8>)> {
     let seq = |n: usize| (0..n).map(|i| i as u8).collect::<Vec<u8>>();
@@ -184,6 +289,8 @@ code's key.\n",
 /// The full markdown text of `docs/abi-v1.md`.
 pub fn abi_reference() -> String {
     let mut s = vmhost_abi::docs::render_markdown();
+    s.push_str(&feature_profile());
+    s.push_str(&limits_table());
     s.push_str(&semantics());
     s.push_str("\n## Consensus parameters\n\n");
     s.push_str(

@@ -54,12 +54,13 @@ pub mod registry;
 pub mod services;
 pub mod state;
 pub mod testing;
+pub mod trace;
 pub mod vm;
 pub mod wasm;
 
 pub use config::{ChainConfig, ExecConfig};
 pub use error::{Error, RegistryError, Result};
-pub use executor::{executor_stack_size, Chain, ChainHead, Env, WaveOutput, HOST_FRAME_RESERVE};
+pub use executor::{executor_stack_size, Chain, ChainHead, Env, Query, QueryOutcome, WaveOutput, HOST_FRAME_RESERVE};
 pub use hostfns::HostCtx;
 pub use native::{NativeContext, NativeHandler, NativeResult};
 pub use params::{ConsensusParams, GasTable, NativeParams, NodeConfig, ParamsUpgrade};

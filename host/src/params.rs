@@ -558,6 +558,9 @@ pub struct NodeConfig {
     /// transactions that declare non-conflicting access lists run side by side; the
     /// receipts, gas and roots are those of running the wave in order on one thread.
     pub threads: usize,
+    /// Gas limit above which [`crate::Chain::query`] lowers a query's (queries are free, so
+    /// the node bounds what one may cost it).
+    pub query_gas_cap: u64,
     /// A check of the scheduler, for tests: run each level's transactions one at a time in
     /// reverse wave order instead of side by side. Any order within a level must give the
     /// receipts of the sequential run, so this turns a scheduling mistake, which timing would
@@ -577,6 +580,7 @@ impl Default for NodeConfig {
             module_cache_size: 256,
             wave_cache_max_entries: 4_000_000,
             threads: default_threads(),
+            query_gas_cap: 100_000_000,
             reverse_levels: false,
         }
     }

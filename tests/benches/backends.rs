@@ -101,5 +101,41 @@ fn compile_and_load(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, module_calls, whole_host, compile_and_load);
+/// A tracer that does nothing: the cost of the hook itself.
+struct Nop;
+impl vmhost::trace::Tracer for Nop {}
+
+/// One token transfer as a dry run on wasmtime: untraced (the hook compiled in, no tracer),
+/// with a tracer that does nothing, and with the built-in `CallTracer` building the tree.
+fn tracing(c: &mut Criterion) {
+    let mut g = c.benchmark_group("tracing_token_transfer");
+    g.measurement_time(Duration::from_secs(8));
+    let vm: Arc<dyn Vm> = Arc::new(vmhost_wasmtime::WasmtimeVm::new(Default::default()).expect("wasmtime"));
+    let mut chain = chain_with(Arc::new(MemStore::new()), registry_of(vm), 4);
+    let out = chain.execute_wave(&block(1), &[deploy(Address::from_index(1), 0, example_wasm("token"))]).expect("deploy");
+    let token = out.receipts[0].contract_address.expect("token");
+    let init = call(Address::from_index(1), 1, token, "init", u128::MAX.to_le_bytes().to_vec());
+    assert!(chain.execute_wave(&block(2), &[init]).expect("init").receipts[0].is_success());
+    let mut input = Address::from_index(2).0.to_vec();
+    input.extend_from_slice(&1u128.to_le_bytes());
+    let tx = call(Address::from_index(1), 2, token, "transfer", input);
+    let plain = chain.simulate_wave(&block(3), std::slice::from_ref(&tx)).expect("warm").remove(0);
+    assert!(plain.is_success());
+    g.bench_function("off", |b| {
+        b.iter(|| assert!(chain.simulate_wave(&block(3), std::slice::from_ref(&tx)).expect("run")[0].is_success()))
+    });
+    g.bench_function("nop_tracer", |b| {
+        b.iter(|| assert_eq!(chain.trace_call(&block(3), &tx, &mut Nop).expect("run").0, plain))
+    });
+    g.bench_function("call_tracer", |b| {
+        b.iter(|| {
+            let mut t = vmhost::trace::CallTracer::new();
+            assert_eq!(chain.trace_call(&block(3), &tx, &mut t).expect("run").0, plain);
+            t.into_tree().expect("tree")
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, module_calls, whole_host, compile_and_load, tracing);
 criterion_main!(benches);

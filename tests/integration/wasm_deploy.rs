@@ -92,3 +92,58 @@ fn module_that_cannot_instantiate_is_rejected_at_deploy() {
         ErrorCode::CompileFailed,
     );
 }
+
+/// `examples/inspect_wasm.py --check` and the gate accept and refuse the same features: one
+/// module per feature of the deterministic profile and per feature outside it.
+#[test]
+fn inspect_wasm_py_and_the_gate_agree_on_the_feature_profile() {
+    let m = |body: &str| format!(r#"(module (memory (export "memory") 1) {body} (func (export "go")))"#);
+    let cases: Vec<(&str, String, bool)> = vec![
+        ("mvp", m(r#"(func (drop (i32.add (i32.const 1) (i32.const 2))))"#), true),
+        ("floats", m("(func (drop (f32.add (f32.const 1) (f32.const 2))))"), true),
+        ("sign-extension", m("(func (drop (i32.extend8_s (i32.const 1))))"), true),
+        ("saturating float-to-int", m("(func (drop (i32.trunc_sat_f32_s (f32.const 1))))"), true),
+        ("multi-value", m("(func (result i32 i32) (i32.const 1) (i32.const 2))"), true),
+        ("bulk memory: copy", m("(func (memory.copy (i32.const 0) (i32.const 8) (i32.const 8)))"), true),
+        ("bulk memory: fill", m("(func (memory.fill (i32.const 0) (i32.const 0) (i32.const 8)))"), true),
+        ("bulk memory: passive data", m(r#"(data $d "ab") (func (memory.init $d (i32.const 0) (i32.const 0) (i32.const 2)) (data.drop $d))"#), true),
+        ("mutable globals", m(r#"(global (export "g") (mut i32) (i32.const 0))"#), true),
+        ("simd", m("(func (drop (v128.const i64x2 0 0)))"), false),
+        ("reference types", m("(table 1 funcref) (func (drop (table.get 0 (i32.const 0))))"), false),
+        ("tail calls", m("(func $f (return_call $f))"), false),
+        ("threads", r#"(module (memory (export "memory") 1 1 shared) (func (drop (i32.atomic.load (i32.const 0)))) (func (export "go")))"#.into(), false),
+        ("multi-memory", r#"(module (memory (export "memory") 1) (memory 1) (func (export "go")))"#.into(), false),
+        ("memory64", r#"(module (memory (export "memory") i64 1) (func (export "go")))"#.into(), false),
+        ("exceptions", m("(tag $t) (func (throw $t))"), false),
+        ("extended const", m("(global i32 (i32.add (i32.const 1) (i32.const 2)))"), false),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let script = vmhost_tests::repo_root().join("examples/inspect_wasm.py");
+    for (name, src, in_profile) in cases {
+        let code = wat::parse_str(&src).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let gate = match vmhost::wasm::validate(&code, &vmhost::wasm::WasmLimits::default()) {
+            Ok(_) => true,
+            Err(vmhost::wasm::DeployError::DisabledFeature(_)) => false,
+            Err(e) => panic!("{name}: refused for another reason: {e}"),
+        };
+        assert_eq!(gate, in_profile, "the gate on {name}");
+        let path = dir.path().join("m.wasm");
+        std::fs::write(&path, &code).unwrap();
+        let out =
+            std::process::Command::new("python3").arg(&script).arg("--check").arg(&path).output().expect("python3");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.success(), in_profile, "inspect_wasm.py --check on {name}:\n{text}");
+        // --mvp (the examples' convention) refuses every post-MVP feature, floats aside.
+        let mvp = std::process::Command::new("python3")
+            .args([&script, std::path::Path::new("--check")])
+            .arg("--mvp")
+            .arg(&path)
+            .output()
+            .expect("python3");
+        let mvp_ok = matches!(name, "mvp" | "floats");
+        assert_eq!(mvp.status.success(), mvp_ok, "inspect_wasm.py --check --mvp on {name}");
+    }
+    // The documented profile is the gate's set.
+    let doc = vmhost::docs::abi_reference();
+    assert!(doc.contains("## Deterministic feature profile"), "abi-v1.md states the profile");
+}

@@ -25,6 +25,8 @@ use crate::vm::Vm;
 pub(super) struct DeployOutcome {
     pub code: ErrorCode,
     pub address: Option<Address>,
+    /// Why the deploy failed, for its author.
+    pub reason: Option<String>,
 }
 
 /// What a deploy asks for beyond the code.
@@ -37,24 +39,26 @@ pub(super) struct DeployRequest<'a> {
 }
 
 /// Builds the artifact of `code`; refuses code that imports a parachain-only host function
-/// unless it is for a parachain.
+/// unless it is for a parachain. A refusal comes with its reason.
 fn prepare(
     wave: &WaveCtx<'_>,
     vm: &dyn Vm,
     code: &[u8],
     parachain: bool,
-) -> Result<core::result::Result<Vec<u8>, ErrorCode>> {
+) -> Result<core::result::Result<Vec<u8>, (ErrorCode, String)>> {
     let artifact = match build_artifact(vm, code, wave.params)? {
         Ok(artifact) => artifact,
         Err(r) => {
             tracing::info!(backend = vm.name(), code = %r.code, message = %r.message, "deploy rejected");
-            return Ok(Err(r.code));
+            return Ok(Err((r.code, r.message)));
         }
     };
     let meta = artifact_meta(&artifact).map_err(|e| Error::Internal(format!("fresh artifact: {e}")))?;
     if meta.parachain_imports && !parachain {
-        tracing::info!(backend = vm.name(), "deploy rejected: a plain contract imports a parachain-only function");
-        return Ok(Err(ErrorCode::ParachainOnly));
+        let reason = "the code imports a parachain-only host function (threshold_encrypt, threshold_decrypt): \
+                      deploy it as a parachain";
+        tracing::info!(backend = vm.name(), reason, "deploy rejected");
+        return Ok(Err((ErrorCode::ParachainOnly, reason.to_string())));
     }
     Ok(Ok(artifact))
 }
@@ -85,20 +89,23 @@ pub(super) fn deploy(
     tx: &Transaction,
     req: DeployRequest<'_>,
 ) -> Result<DeployOutcome> {
-    let fail = |code| Ok(DeployOutcome { code, address: None });
+    let fail = |code, reason: String| Ok(DeployOutcome { code, address: None, reason: Some(reason) });
     let env = wave.env;
     let vm = env.registry.vm(req.ty)?.clone();
     let address = Address::contract(&tx.sender, tx.nonce);
     if read_record(state, &address)?.is_some() {
-        return fail(ErrorCode::ContractExists);
+        return fail(ErrorCode::ContractExists, format!("a contract already exists at {address}"));
     }
     let artifact = match prepare(wave, &*vm, req.code, req.parachain)? {
         Ok(a) => a,
-        Err(c) => return fail(c),
+        Err((c, reason)) => return fail(c, reason),
     };
     let mut sender = accounts::read(state, &tx.sender)?;
     let Some(left) = sender.balance.checked_sub(req.deposit) else {
-        return fail(ErrorCode::InsufficientBalance);
+        return fail(
+            ErrorCode::InsufficientBalance,
+            format!("the deposit {} exceeds the balance {}", req.deposit, sender.balance),
+        );
     };
     sender.balance = left;
     accounts::write(state, &tx.sender, &sender);
@@ -117,7 +124,7 @@ pub(super) fn deploy(
     state.put(keys::contract(&address), encode(&record)?);
     env.modules.install(&address, code_hash, &*vm, wave.tag(req.ty, &*vm), artifact)?;
     tracing::info!(%address, backend = vm.name(), code_len = req.code.len(), "contract deployed");
-    Ok(DeployOutcome { code: ErrorCode::Ok, address: Some(address) })
+    Ok(DeployOutcome { code: ErrorCode::Ok, address: Some(address), reason: None })
 }
 
 /// The owner's record of `contract`, settled at the current wave: `Err(code)` if there is no
@@ -145,13 +152,13 @@ pub(super) fn upgrade(
     tx: &Transaction,
     contract: &Address,
     code: &[u8],
-) -> Result<ErrorCode> {
+) -> Result<(ErrorCode, Option<String>)> {
     let mut record = match owned_record(wave, state, tx, contract)? {
         Ok(r) => r,
-        Err(code) => return Ok(code),
+        Err(code) => return Ok((code, None)),
     };
     if record.upgrades_renounced {
-        return Ok(ErrorCode::UpgradesRenounced);
+        return Ok((ErrorCode::UpgradesRenounced, None));
     }
     let code_hash = *blake3::hash(code).as_bytes();
     let wave_id = wave.block.wave_id;
@@ -166,14 +173,14 @@ pub(super) fn upgrade(
         let approved = wave.env.services.parachain_governance().is_some_and(|g| g.approve_upgrade(&proposal));
         if !approved {
             tracing::info!(%contract, "parachain upgrade refused by governance");
-            return Ok(ErrorCode::GovernanceRefused);
+            return Ok((ErrorCode::GovernanceRefused, None));
         }
     }
     let env = wave.env;
     let vm = env.registry.vm(&record.vm)?.clone();
     let artifact = match prepare(wave, &*vm, code, record.parachain)? {
         Ok(a) => a,
-        Err(c) => return Ok(c),
+        Err((c, reason)) => return Ok((c, Some(reason))),
     };
     store_code(state, code)?;
     let activates_at_wave = wave_id.saturating_add(wave.params.contracts.upgrade_grace_waves);
@@ -183,7 +190,7 @@ pub(super) fn upgrade(
     // contract stays the running code's (the cache compares code hashes on every call).
     env.modules.stage(code_hash, wave.tag(&record.vm, &*vm), artifact);
     tracing::info!(%contract, activates_at_wave, "contract upgrade pending");
-    Ok(ErrorCode::Ok)
+    Ok((ErrorCode::Ok, None))
 }
 
 /// `ContractUpgradeCancel`: drops a pending upgrade that has not taken effect.

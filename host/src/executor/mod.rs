@@ -21,6 +21,7 @@
 //! the sequential run.
 
 mod deploy;
+mod query;
 pub mod schedule;
 mod tx;
 
@@ -42,6 +43,7 @@ use crate::state::commit::{self, StateCommitment};
 use crate::state::{Column, StateBytes, Store, WaveCache, WriteBatch};
 use crate::vm::Vm;
 
+pub use query::{Query, QueryOutcome};
 pub use tx::intrinsic_gas;
 
 /// Native stack the host's own frames may take per nested call (the host function, the call
@@ -144,6 +146,11 @@ pub struct WaveOutput {
     pub record: WaveRecord,
     /// One receipt per transaction, in order.
     pub receipts: Vec<Receipt>,
+    /// For each failed transaction, the reason in words (ingress refusal, deploy rejection,
+    /// missing entry point, access-list violation, revert text, or the code's description).
+    /// Node-local: never part of a receipt, a root or consensus; kept beside the wave's receipts
+    /// ([`Chain::notes`]).
+    pub notes: Vec<Option<String>>,
 }
 
 const HEAD_KEY: &[u8] = b"head";
@@ -175,6 +182,18 @@ impl std::fmt::Debug for Chain {
 
 fn wave_key(wave_id: u64) -> [u8; 8] {
     wave_id.to_be_bytes()
+}
+
+/// The node-local slot index's prefix: `slot/` ‖ contract ‖ guest slot.
+const SLOT_INDEX: &[u8] = b"slot/";
+
+fn slot_index_key(contract: &Address, slot: &[u8; 32]) -> Vec<u8> {
+    [SLOT_INDEX, &contract.0, slot].concat()
+}
+
+/// Where a wave's failure reasons are kept (node-local, beside the head in the meta column).
+fn notes_key(wave_id: u64) -> Vec<u8> {
+    [&b"notes"[..], &wave_key(wave_id)].concat()
 }
 
 impl Chain {
@@ -349,6 +368,16 @@ impl Chain {
     /// state change. The head and the store are untouched (deploys in a simulation compile, but
     /// their artifacts are not written).
     pub fn simulate_wave(&mut self, block: &BlockContext, txs: &[Transaction]) -> Result<Vec<Receipt>> {
+        Ok(self.simulate_wave_explained(block, txs)?.into_iter().map(|(r, _)| r).collect())
+    }
+
+    /// [`Chain::simulate_wave`], each receipt with the node-local reason a failed transaction
+    /// failed (the reasons [`WaveOutput::notes`] carries).
+    pub fn simulate_wave_explained(
+        &mut self,
+        block: &BlockContext,
+        txs: &[Transaction],
+    ) -> Result<Vec<(Receipt, Option<String>)>> {
         let txs: Vec<TxRef<'_>> = txs.iter().map(Ok).collect();
         self.on_executor(|chain| {
             let result = chain.execute_txs(block, &txs);
@@ -366,6 +395,51 @@ impl Chain {
         })
     }
 
+    /// Runs one transaction as a dry run (nothing committed, as [`Chain::simulate_wave`]) with
+    /// `tracer` attached ([`crate::trace`]): it sees every frame and host call, whatever the
+    /// backends. Returns the receipt (the one an untraced run gives) and the failure reason.
+    pub fn trace_call(
+        &mut self,
+        block: &BlockContext,
+        tx: &Transaction,
+        tracer: &mut (dyn crate::trace::Tracer + 'static),
+    ) -> Result<(Receipt, Option<String>)> {
+        self.on_executor(|chain| {
+            let params = chain.env.config.params_at(block.wave_id);
+            let wave = WaveCtx::new(&chain.env, params, block);
+            let result = tx::execute(&wave, &chain.cache, tx, None, Some(tracer));
+            drop(chain.env.modules.take_pending());
+            match result {
+                Ok(r) => {
+                    chain.cache.discard_dirty();
+                    Ok(r)
+                }
+                Err(e) => {
+                    chain.cache.discard();
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    /// Runs a call read-only against the committed head, in the context of `block` (normally
+    /// the next block): no nonce, no fee, nothing written — the store, the head and every
+    /// account stay as they are ([`Query`]). The standard way to read contract state.
+    pub fn query(&mut self, block: &BlockContext, q: &Query) -> Result<QueryOutcome> {
+        self.on_executor(|chain| {
+            let params = chain.env.config.params_at(block.wave_id);
+            let wave = WaveCtx::new(&chain.env, params, block);
+            let cap = chain.env.config.node.query_gas_cap;
+            let result = query::query(&wave, &chain.cache, q, cap);
+            // A module compiled for the query stays resident; its artifact is not written.
+            drop(chain.env.modules.take_pending());
+            if result.is_err() {
+                chain.cache.discard();
+            }
+            result
+        })
+    }
+
     /// Runs `f` on the executor pool: execution, discards and commits of a wave all on its
     /// threads (their stacks are sized for the deepest call chain, and the wave cache stays in
     /// one core's caches instead of moving between the caller's thread and the pool's).
@@ -378,12 +452,15 @@ impl Chain {
     /// on one thread, or level by level of the scheduler's non-conflicting transactions
     /// ([`schedule`]) side by side when the node has more. Either way the receipts come back in
     /// wave order and are those of running the wave in order.
-    fn execute_txs(&self, block: &BlockContext, txs: &[TxRef<'_>]) -> Result<Vec<Receipt>> {
+    fn execute_txs(&self, block: &BlockContext, txs: &[TxRef<'_>]) -> Result<Vec<tx::Executed>> {
         let params = self.env.config.params_at(block.wave_id);
         let wave = WaveCtx::new(&self.env, params, block);
         let run = |tx: &TxRef<'_>, checked: Option<&tx::AccessCheck>| match tx {
-            Ok(tx) => tx::execute(&wave, &self.cache, tx, checked),
-            Err(hash) => Ok(tx::invalid(*hash, ErrorCode::MalformedTransaction)),
+            Ok(tx) => tx::execute(&wave, &self.cache, tx, checked, None),
+            Err(hash) => Ok((
+                tx::invalid(*hash, ErrorCode::MalformedTransaction),
+                Some("the transaction's bytes do not decode".to_string()),
+            )),
         };
         let reverse = self.env.config.node.reverse_levels;
         if (self.pool.current_num_threads() < 2 && !reverse) || txs.len() < 2 {
@@ -409,7 +486,7 @@ impl Chain {
             })
             .collect();
         let plan = schedule::Schedule::new(&footprints);
-        let mut receipts: Vec<Option<Receipt>> = vec![None; txs.len()];
+        let mut receipts: Vec<Option<tx::Executed>> = vec![None; txs.len()];
         for level in plan.levels() {
             if let [i] = level[..] {
                 receipts[i as usize] = Some(run(&txs[i as usize], checks[i as usize].as_ref())?);
@@ -421,7 +498,7 @@ impl Chain {
                 }
                 continue;
             }
-            let out: Vec<(u32, Receipt)> = level
+            let out: Vec<(u32, tx::Executed)> = level
                 .par_iter()
                 .with_min_len(4)
                 .map(|&i| run(&txs[i as usize], checks[i as usize].as_ref()).map(|r| (i, r)))
@@ -444,7 +521,7 @@ impl Chain {
         }
         let span = tracing::info_span!("wave", wave_id = block.wave_id, txs = txs.len());
         let _guard = span.enter();
-        let receipts = match self.execute_txs(block, txs) {
+        let executed = match self.execute_txs(block, txs) {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, "wave aborted: nothing of it is committed");
@@ -453,7 +530,8 @@ impl Chain {
                 return Err(e);
             }
         };
-        match self.commit_wave(block, receipts) {
+        let (receipts, notes): (Vec<Receipt>, Vec<Option<String>>) = executed.into_iter().unzip();
+        match self.commit_wave(block, receipts, notes) {
             Ok(out) => Ok(out),
             Err(e) => {
                 tracing::error!(error = %e, "wave commit failed; state stays at the previous wave");
@@ -463,7 +541,12 @@ impl Chain {
         }
     }
 
-    fn commit_wave(&mut self, block: &BlockContext, receipts: Vec<Receipt>) -> Result<WaveOutput> {
+    fn commit_wave(
+        &mut self,
+        block: &BlockContext,
+        receipts: Vec<Receipt>,
+        notes: Vec<Option<String>>,
+    ) -> Result<WaveOutput> {
         let started = std::time::Instant::now();
         let params = self.env.config.params_at(block.wave_id).clone();
         let mut params_batch = WriteBatch::new();
@@ -528,6 +611,14 @@ impl Chain {
         // store write instead of one per transaction.
         batch.put(Column::Receipts, wave_key(block.wave_id), encoded_receipts);
         batch.put(Column::Waves, wave_key(block.wave_id), borsh::to_vec(&record).map_err(enc)?);
+        // The node-local slot index: one empty value per slot created (not consensus state).
+        for (contract, slot) in self.cache.take_created_slots() {
+            batch.put(Column::Meta, slot_index_key(&contract, &slot), Vec::new());
+        }
+        // The reasons, node-local (no root covers them), only for a wave that has any.
+        if notes.iter().any(Option::is_some) {
+            batch.put(Column::Meta, notes_key(block.wave_id), borsh::to_vec(&notes).map_err(enc)?);
+        }
         let head = ChainHead {
             last_wave: Some(block.wave_id),
             height: block.height,
@@ -554,7 +645,7 @@ impl Chain {
             write_us = (written - encoded).as_micros() as u64,
             "wave committed"
         );
-        Ok(WaveOutput { record, receipts })
+        Ok(WaveOutput { record, receipts, notes })
     }
 
     fn read_state(&self, key: &StateKey) -> Result<Option<Vec<u8>>> {
@@ -620,6 +711,41 @@ impl Chain {
             Some(b) => Vec::<Receipt>::try_from_slice(&b)
                 .map_err(|e| Error::Corrupt(format!("receipts of wave {wave_id}: {e}"))),
             None => Ok(Vec::new()),
+        }
+    }
+
+    /// A contract's non-empty storage slots as committed, by guest slot key, with their values
+    /// (at most `limit`). From the node-local slot index: every slot a transaction created
+    /// while this node executed it (an entry per creation, written with the wave; not
+    /// consensus state, no root covers it). Costs one prefix scan of the index plus one state
+    /// read per slot; slots since deleted are skipped.
+    pub fn storage_slots(&self, contract: &Address, limit: usize) -> Result<Vec<([u8; 32], Vec<u8>)>> {
+        let prefix = [SLOT_INDEX, &contract.0].concat();
+        let mut out = Vec::new();
+        // The index also holds slots since deleted: scan on until `limit` live ones.
+        let rows = self.env.store().scan_prefix(Column::Meta, &prefix, usize::MAX)?;
+        for (key, _) in rows {
+            let Ok(slot) = <[u8; 32]>::try_from(&key[prefix.len()..]) else {
+                return Err(Error::Corrupt(format!("slot index key of {} bytes", key.len())));
+            };
+            if let Some(v) = self.storage(contract, &slot)? {
+                out.push((slot, v));
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The reasons the failed transactions of a committed wave failed, one entry per receipt
+    /// (`None` for a success, or for every transaction of a wave committed before reasons were
+    /// kept). Node-local: a node that replays the chain writes its own.
+    pub fn notes(&self, wave_id: u64) -> Result<Vec<Option<String>>> {
+        match self.env.store().get(Column::Meta, &notes_key(wave_id))? {
+            Some(b) => Vec::<Option<String>>::try_from_slice(&b)
+                .map_err(|e| Error::Corrupt(format!("failure reasons of wave {wave_id}: {e}"))),
+            None => Ok(vec![None; self.receipts(wave_id)?.len()]),
         }
     }
 }

@@ -132,32 +132,48 @@ pub fn check_access_list(registry: &VmRegistry, params: &ConsensusParams, tx: &T
     Ok(Some(list))
 }
 
+/// An invalid transaction's code and the reason, for its sender.
+type Refusal = (ErrorCode, String);
+
 /// Ingress checks; returns the intrinsic gas and, for calls, the target's record. The outer
-/// `Err` is an infrastructure failure, the inner one the code of an invalid transaction.
+/// `Err` is an infrastructure failure, the inner one the code (and reason) of an invalid
+/// transaction.
 fn validate(
     wave: &WaveCtx<'_>,
     tx: &Transaction,
     acct: &AccountRecord,
     state: &OverlayStack<'_>,
-) -> Result<core::result::Result<(u64, Option<ContractRecord>), ErrorCode>> {
+) -> Result<core::result::Result<(u64, Option<ContractRecord>), Refusal>> {
     let params = wave.params;
     if tx.chain_id != params.chain_id {
-        return Ok(Err(ErrorCode::WrongChainId));
+        return Ok(Err((
+            ErrorCode::WrongChainId,
+            format!("chain id {}, this chain is {}", tx.chain_id, params.chain_id),
+        )));
     }
     if tx.gas_limit > params.max_tx_gas {
-        return Ok(Err(ErrorCode::GasLimitTooHigh));
+        let why = format!("gas limit {} above the chain's max_tx_gas {}", tx.gas_limit, params.max_tx_gas);
+        return Ok(Err((ErrorCode::GasLimitTooHigh, why)));
     }
     if tx.nonce != acct.nonce || acct.nonce == u64::MAX {
-        return Ok(Err(ErrorCode::BadNonce));
+        return Ok(Err((
+            ErrorCode::BadNonce,
+            format!("nonce {}, the sender's next nonce is {}", tx.nonce, acct.nonce),
+        )));
     }
     let mut record = None;
     if let TxKind::ContractCall { contract, .. } | TxKind::ParachainCall { contract, .. } = &tx.kind {
         let Some(rec) = crate::hostfns::read_contract(state, contract)? else {
-            return Ok(Err(ErrorCode::UnknownContract));
+            return Ok(Err((ErrorCode::UnknownContract, format!("no contract at {contract}"))));
         };
         let wants_parachain = matches!(tx.kind, TxKind::ParachainCall { .. });
         if wants_parachain != rec.parachain || rec.vm == ContractType::Native {
-            return Ok(Err(ErrorCode::WrongContractKind));
+            let why = match (wants_parachain, rec.parachain) {
+                (true, false) => "a parachain call to a contract that is not a parachain",
+                (false, true) => "a contract call to a parachain: send a parachain call",
+                _ => "native handlers are reached with native transactions",
+            };
+            return Ok(Err((ErrorCode::WrongContractKind, why.to_string())));
         }
         record = Some(rec);
     }
@@ -165,40 +181,50 @@ fn validate(
 }
 
 /// Intrinsic gas and fee-balance checks.
-fn validate_fees(wave: &WaveCtx<'_>, tx: &Transaction, acct: &AccountRecord) -> core::result::Result<u64, ErrorCode> {
+fn validate_fees(wave: &WaveCtx<'_>, tx: &Transaction, acct: &AccountRecord) -> core::result::Result<u64, Refusal> {
     let limits = &wave.params.limits;
     let (value, extra) = match &tx.kind {
         TxKind::ContractCall { entry, input, value, .. } | TxKind::ParachainCall { entry, input, value, .. } => {
             if entry.is_empty() || entry.len() > limits.max_entry_len as usize {
-                return Err(ErrorCode::BadEntryPoint);
+                let why = format!("the entry name must be 1 to {} bytes", limits.max_entry_len);
+                return Err((ErrorCode::BadEntryPoint, why));
             }
             if input.len() > limits.max_input_len as usize {
-                return Err(ErrorCode::CalldataTooLarge);
+                let why =
+                    format!("input of {} bytes, above limits.max_input_len {}", input.len(), limits.max_input_len);
+                return Err((ErrorCode::CalldataTooLarge, why));
             }
             (*value, 0)
         }
         TxKind::ContractDeploy { vm, deposit, .. } => {
             if wave.env.registry.vm(vm).is_err() {
-                return Err(ErrorCode::UnknownContractType);
+                return Err((ErrorCode::UnknownContractType, format!("no backend serves contract type {vm}")));
             }
             (0, *deposit)
         }
         _ => (0, 0),
     };
-    let intrinsic = intrinsic_gas(&wave.env.registry, wave.params, tx)?;
+    let intrinsic = intrinsic_gas(&wave.env.registry, wave.params, tx)
+        .map_err(|c| (c, "no native handler is registered".to_string()))?;
     if tx.gas_limit < intrinsic {
-        return Err(ErrorCode::GasLimitTooLow);
+        return Err((
+            ErrorCode::GasLimitTooLow,
+            format!("gas limit {} below the intrinsic gas {intrinsic}", tx.gas_limit),
+        ));
     }
     if fee_exempt(tx) {
         return Ok(intrinsic);
     }
+    let short = |required: String| {
+        (ErrorCode::InsufficientFeeBalance, format!("the balance {} does not cover {required}", acct.balance))
+    };
     let required = (tx.gas_limit as u128)
         .checked_mul(wave.block.base_fee)
         .and_then(|f| f.checked_add(value))
         .and_then(|f| f.checked_add(extra))
-        .ok_or(ErrorCode::InsufficientFeeBalance)?;
+        .ok_or_else(|| short("gas limit × base fee + value + deposit (overflow)".into()))?;
     if acct.balance < required {
-        return Err(ErrorCode::InsufficientFeeBalance);
+        return Err(short(format!("gas limit × base fee + value + deposit = {required}")));
     }
     Ok(intrinsic)
 }
@@ -210,7 +236,13 @@ struct Dispatched<'c> {
     gas_used: u64,
     return_data: Vec<u8>,
     contract_address: Option<vmhost_abi::Address>,
+    /// Why it failed, when there is more to say than the code.
+    note: Option<String>,
 }
+
+/// A receipt and, for a failure, the reason in words (node-local: never part of the receipt,
+/// a root or consensus).
+pub(crate) type Executed = (Receipt, Option<String>);
 
 /// Executes one transaction and merges its effects into the wave cache. `checked` is its
 /// access-list check when the caller already made it ([`check_access_list`]).
@@ -219,7 +251,8 @@ pub(crate) fn execute(
     cache: &WaveCache,
     tx: &Transaction,
     checked: Option<&AccessCheck>,
-) -> Result<Receipt> {
+    tracer: Option<&mut (dyn crate::trace::Tracer + 'static)>,
+) -> Result<Executed> {
     let tx_hash = tx_hash(tx);
     let span = tracing::debug_span!("tx", hash = %hex::encode(&tx_hash[..8]), sender = ?tx.sender);
     let _guard = span.enter();
@@ -235,7 +268,16 @@ pub(crate) fn execute(
         Ok(a) => a.as_ref(),
         Err(code) => {
             tracing::debug!(%code, "transaction rejected at ingress: access list");
-            return Ok(invalid(tx_hash, *code));
+            let why = match code {
+                ErrorCode::BadAccessList => format!(
+                    "the access list must hold at most {} keys and declare what the transaction kind touches \
+                     (the sender's account, a call's target record, a deploy's record and code, a native \
+                     transaction's keys)",
+                    wave.params.limits.max_access_list_keys
+                ),
+                other => other.description().to_string(),
+            };
+            return Ok((invalid(tx_hash, *code), Some(why)));
         }
     };
     let state = OverlayStack::new(cache);
@@ -243,14 +285,14 @@ pub(crate) fn execute(
     let acct = accounts::read_key(&state, &sender_key)?;
     let (intrinsic, record) = match validate(wave, tx, &acct, &state)? {
         Ok(v) => v,
-        Err(code) => {
-            tracing::debug!(%code, "transaction rejected at ingress");
-            return Ok(invalid(tx_hash, code));
+        Err((code, why)) => {
+            tracing::debug!(%code, why, "transaction rejected at ingress");
+            return Ok((invalid(tx_hash, code), Some(why)));
         }
     };
     let budget = tx.gas_limit - intrinsic;
-    let d = dispatch(wave, tx, &tx_hash, state, budget, record, sender_key, access)?;
-    let Dispatched { mut state, mut code, gas_used, return_data, contract_address } = d;
+    let d = dispatch(wave, tx, &tx_hash, state, budget, record, sender_key, access, tracer)?;
+    let Dispatched { mut state, mut code, gas_used, return_data, contract_address, mut note } = d;
     let gas_used = intrinsic.saturating_add(gas_used).min(tx.gas_limit);
     let fee = if fee_exempt(tx) { 0 } else { (gas_used as u128).saturating_mul(wave.block.base_fee) };
     // The fee is debited after dispatch. Ingress guaranteed the *pre-transaction* balance covers
@@ -266,6 +308,7 @@ pub(crate) fn execute(
     };
     if code.is_ok() && sender_now(&state)?.balance < fee {
         code = ErrorCode::InsufficientBalance;
+        note = Some(format!("after its own transfers the sender cannot pay the fee of {fee}"));
     }
     let return_data = if code.is_ok() || code == ErrorCode::Reverted { return_data } else { Vec::new() };
     if !code.is_ok() {
@@ -279,8 +322,10 @@ pub(crate) fn execute(
     };
     sender.nonce = sender.nonce.checked_add(1).ok_or_else(|| Error::Internal("nonce overflow past ingress".into()))?;
     accounts::write_key(&mut state, sender_key, &sender);
+    let created = state.take_created_slots();
     let (writes, events) = state.into_changes()?;
     cache.apply(writes);
+    cache.note_created_slots(created);
     let status = match (&tx.kind, code.is_ok()) {
         // A native transaction, a deploy and the lifecycle kinds either do what they say or
         // fail their checks (whatever the code's range: a deploy refused for its imports says
@@ -295,7 +340,8 @@ pub(crate) fn execute(
         ) => ReceiptStatus::Failed,
         _ => status_of(code),
     };
-    Ok(Receipt {
+    let note = explain(code, note, &return_data);
+    let receipt = Receipt {
         tx_hash,
         status,
         code,
@@ -304,7 +350,22 @@ pub(crate) fn execute(
         return_data,
         events,
         contract_address: if code.is_ok() { contract_address } else { None },
-    })
+    };
+    Ok((receipt, note))
+}
+
+/// The reason a transaction with `code` failed: the host's own note when it has one, else the
+/// revert text (when the revert data is UTF-8) or the code's description. `None` on success.
+pub(crate) fn explain(code: ErrorCode, note: Option<String>, return_data: &[u8]) -> Option<String> {
+    match (code, note) {
+        (c, _) if c.is_ok() => None,
+        (_, Some(n)) => Some(n),
+        (ErrorCode::Reverted, None) => Some(match std::str::from_utf8(return_data) {
+            Ok(text) if !text.is_empty() => format!("reverted: {text}"),
+            _ => "reverted".to_string(),
+        }),
+        (c, None) => Some(c.description().to_string()),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -317,10 +378,17 @@ fn dispatch<'c>(
     record: Option<ContractRecord>,
     sender_key: StateKey,
     access: Option<&AccessList>,
+    tracer: Option<&'c mut (dyn crate::trace::Tracer + 'static)>,
 ) -> Result<Dispatched<'c>> {
     let env = wave.env;
-    let done =
-        |state, code, gas_used, return_data| Dispatched { state, code, gas_used, return_data, contract_address: None };
+    let done = |state, code, gas_used, return_data| Dispatched {
+        state,
+        code,
+        gas_used,
+        return_data,
+        contract_address: None,
+        note: None,
+    };
     match &tx.kind {
         TxKind::Native(ntx) => {
             let handler = env.registry.native()?;
@@ -347,11 +415,12 @@ fn dispatch<'c>(
                 gas_used: 0,
                 return_data: Vec::new(),
                 contract_address: out.address,
+                note: out.reason,
             })
         }
         TxKind::ContractUpgrade { contract, code } => {
-            let out = deploy::upgrade(wave, &mut state, tx, contract, code)?;
-            Ok(done(state, out, 0, Vec::new()))
+            let (out, reason) = deploy::upgrade(wave, &mut state, tx, contract, code)?;
+            Ok(Dispatched { note: reason, ..done(state, out, 0, Vec::new()) })
         }
         TxKind::ContractUpgradeCancel { contract } => {
             let out = deploy::cancel_upgrade(wave, &mut state, tx, contract)?;
@@ -363,7 +432,7 @@ fn dispatch<'c>(
         }
         TxKind::ContractCall { contract, entry, input, value }
         | TxKind::ParachainCall { contract, entry, input, value } => {
-            let mut host = HostCtx::new(wave, state, tx.sender, *tx_hash, access.cloned());
+            let mut host = HostCtx::new(wave, state, tx.sender, *tx_hash, access.cloned()).with_tracer(tracer);
             let r = host.invoke(crate::hostfns::Invoke {
                 caller: tx.sender,
                 target: *contract,
@@ -375,17 +444,20 @@ fn dispatch<'c>(
                 record,
                 stack_left: None,
             });
-            let (state, fatal, fault) = host.into_state();
+            let (state, fatal, fault, note) = host.into_state();
             if let Some(e) = fatal {
                 return Err(e);
             }
             let r = r?;
-            match fault {
+            let out = match fault {
                 // The transaction broke its own access list: it fails as a trap would, whatever
                 // its contracts did with the failure.
-                Some(code) => Ok(done(state, code, budget, Vec::new())),
-                None => Ok(done(state, r.code, r.gas_used, r.data)),
-            }
+                Some(code) => done(state, code, budget, Vec::new()),
+                None => done(state, r.code, r.gas_used, r.data),
+            };
+            // A note of a failure the contracts recovered from is not the transaction's.
+            let note = if out.code.is_ok() { None } else { note };
+            Ok(Dispatched { note, ..out })
         }
     }
 }
@@ -429,6 +501,8 @@ mod tests {
             TxKind::ContractCall { contract: b, entry: "e".into(), input: vec![], value: 0 },
         );
         let receipts = chain.execute_txs(&crate::testing::block(1), &[Ok(&t)]).expect("no infrastructure failure");
-        assert_eq!((receipts[0].status, receipts[0].code), (ReceiptStatus::Invalid, ErrorCode::BadNonce));
+        let (receipt, note) = &receipts[0];
+        assert_eq!((receipt.status, receipt.code), (ReceiptStatus::Invalid, ErrorCode::BadNonce));
+        assert!(note.as_deref().is_some_and(|n| n.contains("nonce")), "{note:?}");
     }
 }

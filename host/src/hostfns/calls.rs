@@ -66,8 +66,41 @@ pub(crate) fn read_contract(state: &crate::state::OverlayStack<'_>, addr: &Addre
 }
 
 impl HostCtx<'_, '_> {
-    /// Runs a call in a nested overlay. `Err` only for infrastructure failures.
+    /// Runs a call in a nested overlay. `Err` only for infrastructure failures. A tracer, if
+    /// any, is told of the frame's start and end.
     pub(crate) fn invoke(&mut self, inv: Invoke<'_>) -> Result<InvokeResult> {
+        if self.tracer.is_none() {
+            return self.run_invoke(inv);
+        }
+        let depth = self.frames.len() as u32 + 1;
+        if let Some(t) = self.tracer.as_deref_mut() {
+            t.enter(&crate::trace::FrameStart {
+                depth,
+                caller: inv.caller,
+                contract: inv.target,
+                entry: inv.entry,
+                kind: inv.kind,
+                value: inv.value,
+                gas_limit: inv.gas_limit,
+                input: &inv.input,
+            });
+        }
+        self.trace_backend = None;
+        let result = self.run_invoke(inv)?;
+        let backend = self.trace_backend.take();
+        if let Some(t) = self.tracer.as_deref_mut() {
+            t.exit(&crate::trace::FrameEnd {
+                depth,
+                backend: backend.as_deref(),
+                code: result.code,
+                gas_used: result.gas_used,
+                output: &result.data,
+            });
+        }
+        Ok(result)
+    }
+
+    fn run_invoke(&mut self, inv: Invoke<'_>) -> Result<InvokeResult> {
         let depth = self.frames.len() + 1;
         if depth > self.params.max_call_depth as usize {
             return Ok(InvokeResult::failed(ErrorCode::CallDepthExceeded, 0));
@@ -122,6 +155,13 @@ impl HostCtx<'_, '_> {
             })?;
         // An entry point the module does not export fails before anything runs.
         let Some(entry_cost) = loaded.meta.entry_cost(inv.entry) else {
+            self.note(|| {
+                let exports = match &loaded.meta.entries {
+                    Some(e) => e.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
+                    None => "?".into(),
+                };
+                format!("contract {} has no entry point `{}` (its entry points: {exports})", inv.target, inv.entry)
+            });
             return Ok(InvokeResult::failed(ErrorCode::UnknownEntryPoint, 0));
         };
         // Memory: the callee's initial pages must fit beside what the frames below hold, and
@@ -190,6 +230,10 @@ impl HostCtx<'_, '_> {
         };
         let span = tracing::debug_span!("call", target = %inv.target, entry = inv.entry, depth);
         let outcome = span.in_scope(|| loaded.module.call(&call, self));
+        if self.tracer.is_some() {
+            // After the nested frames, which set their own.
+            self.trace_backend = Some(vm.name().to_string());
+        }
         let frame = self.frames.pop().unwrap_or_default();
         if let Some(e) = self.fatal.take() {
             return Err(e);

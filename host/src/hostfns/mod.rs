@@ -78,6 +78,12 @@ pub struct HostCtx<'e, 'c> {
     /// A fault of the transaction itself (an access outside its declared list): every frame
     /// unwinds with it, whatever the contracts do with their callees' codes.
     pub(crate) tx_fault: std::cell::Cell<Option<ErrorCode>>,
+    /// The first failure's reason in words, for the transaction's author (node-local).
+    pub(crate) note: std::cell::RefCell<Option<String>>,
+    /// The transaction's tracer, if it is traced ([`crate::trace`]).
+    pub(crate) tracer: Option<&'c mut (dyn crate::trace::Tracer + 'static)>,
+    /// The backend of the frame that just ended (only kept while tracing).
+    pub(crate) trace_backend: Option<String>,
 }
 
 impl std::fmt::Debug for HostCtx<'_, '_> {
@@ -135,13 +141,30 @@ impl<'e, 'c> HostCtx<'e, 'c> {
             access,
             fatal: None,
             tx_fault: std::cell::Cell::new(None),
+            note: std::cell::RefCell::new(None),
+            tracer: None,
+            trace_backend: None,
         }
+    }
+
+    /// Attaches a tracer to the transaction.
+    pub(crate) fn with_tracer(mut self, tracer: Option<&'c mut (dyn crate::trace::Tracer + 'static)>) -> Self {
+        self.tracer = tracer;
+        self
     }
 
     /// Gives back the overlay stack (the executor commits or drops it), the infrastructure
     /// failure if any, and the transaction's own fault if any.
-    pub(crate) fn into_state(self) -> (OverlayStack<'c>, Option<Error>, Option<ErrorCode>) {
-        (self.state, self.fatal, self.tx_fault.get())
+    pub(crate) fn into_state(self) -> (OverlayStack<'c>, Option<Error>, Option<ErrorCode>, Option<String>) {
+        (self.state, self.fatal, self.tx_fault.get(), self.note.into_inner())
+    }
+
+    /// Records why the transaction is failing, unless an earlier failure already said.
+    pub(crate) fn note(&self, why: impl FnOnce() -> String) {
+        let mut note = self.note.borrow_mut();
+        if note.is_none() {
+            *note = Some(why());
+        }
     }
 
     pub(crate) fn frame(&self) -> Result<&Frame, HostTrap> {
@@ -187,6 +210,9 @@ impl<'e, 'c> HostCtx<'e, 'c> {
         match &self.access {
             Some(list) if !list.may_read(key) => {
                 tracing::debug!(?key, "read outside the declared access list");
+                self.note(|| {
+                    format!("read of state key {} outside the declared access list", hex::encode(&key.0[..8]))
+                });
                 self.tx_fault.set(Some(ErrorCode::AccessListViolation));
                 Err(HostTrap::new(ErrorCode::AccessListViolation))
             }
@@ -199,6 +225,7 @@ impl<'e, 'c> HostCtx<'e, 'c> {
         match &self.access {
             Some(list) if !list.may_write(key) => {
                 tracing::debug!(?key, "write outside the declared write set");
+                self.note(|| format!("write of state key {} not declared for writing", hex::encode(&key.0[..8])));
                 self.tx_fault.set(Some(ErrorCode::AccessListViolation));
                 Err(HostTrap::new(ErrorCode::AccessListViolation))
             }
@@ -209,6 +236,74 @@ impl<'e, 'c> HostCtx<'e, 'c> {
 
 impl Host for HostCtx<'_, '_> {
     fn host_call(
+        &mut self,
+        f: HostFn,
+        args: &[u64],
+        mem: &mut dyn GuestMemory,
+        gas: &mut u64,
+    ) -> Result<u64, HostTrap> {
+        if self.tracer.is_none() {
+            return self.run_host_call(f, args, mem, gas);
+        }
+        let gas_before = *gas;
+        let result = self.run_host_call(f, args, mem, gas);
+        let effect = trace_effect(f, args, mem, &result);
+        let depth = self.frames.len() as u32;
+        if let Some(t) = self.tracer.as_deref_mut() {
+            t.host_call(&crate::trace::HostCallEvent {
+                depth,
+                name: f.spec().name,
+                args,
+                result: result.as_ref().map(|r| *r).map_err(|trap| trap.code),
+                gas_before,
+                gas_after: *gas,
+                effect,
+            });
+        }
+        result
+    }
+}
+
+/// What a host call read or wrote, from its arguments and guest memory (for the tracer: reads
+/// only, no gas; `None` when a pointer is out of bounds).
+fn trace_effect(
+    f: HostFn,
+    args: &[u64],
+    mem: &mut dyn GuestMemory,
+    result: &Result<u64, HostTrap>,
+) -> Option<crate::trace::Effect> {
+    use crate::trace::Effect;
+    let ok = result.is_ok();
+    let bytes = |ptr: u32, len: u32| mem.read(ptr, len).ok().map(<[u8]>::to_vec);
+    match f {
+        HostFn::Sload if ok => {
+            let slot = mem.read32(arg32(args, 0)).ok()?.to_vec();
+            let len = *result.as_ref().ok()? as u32 as i32;
+            let value = if len < 0 { None } else { Some(bytes(arg32(args, 1), (len as u32).min(arg32(args, 2)))?) };
+            Some(Effect::StorageRead { slot, value })
+        }
+        HostFn::Sstore => Some(Effect::StorageWrite {
+            slot: mem.read32(arg32(args, 0)).ok()?.to_vec(),
+            value: bytes(arg32(args, 1), arg32(args, 2))?,
+        }),
+        HostFn::Sdelete => Some(Effect::StorageDelete { slot: mem.read32(arg32(args, 0)).ok()?.to_vec() }),
+        HostFn::EmitEvent => Some(Effect::Event {
+            topic: mem.read32(arg32(args, 0)).ok()?.to_vec(),
+            data: bytes(arg32(args, 1), arg32(args, 2))?,
+        }),
+        HostFn::SetReturn => Some(Effect::Return { data: bytes(arg32(args, 0), arg32(args, 1))? }),
+        HostFn::Revert => Some(Effect::Revert { data: bytes(arg32(args, 0), arg32(args, 1))? }),
+        HostFn::Transfer => {
+            let to = Address(mem.read32(arg32(args, 0)).ok()?);
+            let amount = u128::from_le_bytes(bytes(arg32(args, 1), 16)?.try_into().ok()?);
+            Some(Effect::Transfer { to: to.to_string(), amount })
+        }
+        _ => None,
+    }
+}
+
+impl HostCtx<'_, '_> {
+    fn run_host_call(
         &mut self,
         f: HostFn,
         args: &[u64],

@@ -41,7 +41,11 @@ impl HostCtx<'_, '_> {
                 self.check_write(&key)?;
                 let current = self.state.get(&key).map_err(|e| self.fatal(e))?;
                 match current {
-                    None => charge(gas, self.params.intrinsic.new_slot_surcharge)?,
+                    None => {
+                        charge(gas, self.params.intrinsic.new_slot_surcharge)?;
+                        let owner = self.frame()?.storage;
+                        self.state.note_created_slot(owner, slot);
+                    }
                     // Writing the value the slot holds changes nothing: no write, so no new state
                     // version (the gas is the same either way).
                     Some(v) if v[..] == *value => return Ok(0),

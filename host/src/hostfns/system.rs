@@ -84,6 +84,9 @@ fn decode(id: u8, entry: &str, input: &[u8]) -> core::result::Result<Option<Syst
 impl HostCtx<'_, '_> {
     /// Runs a call of system contract `id` (the caller checked the depth).
     pub(super) fn invoke_system(&mut self, inv: Invoke<'_>, id: u8) -> Result<InvokeResult> {
+        if self.tracer.is_some() {
+            self.trace_backend = Some("native".into());
+        }
         let failed = |code, gas_used| Ok(InvokeResult { code, gas_used, data: Vec::new() });
         if inv.kind == CallKind::Delegate {
             return failed(ErrorCode::CallTargetMissing, 0);

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use parking_lot::Mutex;
 use smallvec::SmallVec;
-use vmhost_abi::StateKey;
+use vmhost_abi::{Address, StateKey};
 
 use super::bytes::StateBytes;
 use super::store::Store;
@@ -52,6 +52,9 @@ pub struct WaveCache {
     /// The current wave's number (starts at 1; bumped after every commit or discard).
     wave: AtomicU64,
     store: Arc<dyn Store>,
+    /// The contract storage slots the wave's transactions created (contract, guest slot): the
+    /// node-local slot index's new entries ([`crate::Chain::storage_slots`]).
+    created_slots: Mutex<Vec<(Address, [u8; 32])>>,
 }
 
 impl std::fmt::Debug for WaveCache {
@@ -69,7 +72,20 @@ impl WaveCache {
             undo: (0..UNDO_LOGS).map(|_| Mutex::default()).collect(),
             wave: AtomicU64::new(1),
             store,
+            created_slots: Mutex::default(),
         }
+    }
+
+    /// Records slots a committed transaction created (for the node-local slot index).
+    pub fn note_created_slots(&self, slots: Vec<(Address, [u8; 32])>) {
+        if !slots.is_empty() {
+            self.created_slots.lock().extend(slots);
+        }
+    }
+
+    /// The slots the wave created, for its commit (and forgets them).
+    pub fn take_created_slots(&self) -> Vec<(Address, [u8; 32])> {
+        std::mem::take(&mut *self.created_slots.lock())
     }
 
     /// The undo log of the calling thread.
@@ -169,6 +185,7 @@ impl WaveCache {
                 log.par_drain(..).with_min_len(256).for_each(restore);
             }
         }
+        self.created_slots.lock().clear();
         self.wave.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -177,6 +194,7 @@ impl WaveCache {
         let mut undo = self.all_undo();
         self.map.clear();
         undo.iter_mut().for_each(|log| log.clear());
+        self.created_slots.lock().clear();
         self.wave.fetch_add(1, Ordering::Relaxed);
     }
 

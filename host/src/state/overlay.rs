@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use vmhost_abi::{Event, StateKey};
+use vmhost_abi::{Address, Event, StateKey};
 
 use super::bytes::StateBytes;
 use super::cache::{Value, WaveCache};
@@ -21,6 +21,8 @@ use crate::error::{Error, Result};
 pub struct Overlay {
     writes: BTreeMap<StateKey, Value>,
     events: Vec<Event>,
+    /// Storage slots this frame created (contract, guest slot), for the node-local slot index.
+    created: Vec<(Address, [u8; 32])>,
 }
 
 impl Overlay {
@@ -101,6 +103,17 @@ impl<'c> OverlayStack<'c> {
         self.top().writes.insert(key, None);
     }
 
+    /// Notes that the top frame created `contract`'s storage slot `slot` (it was empty).
+    pub fn note_created_slot(&mut self, contract: Address, slot: [u8; 32]) {
+        self.top().created.push((contract, slot));
+    }
+
+    /// The slots the transaction created (only the transaction frame may be open), leaving
+    /// none noted.
+    pub fn take_created_slots(&mut self) -> Vec<(Address, [u8; 32])> {
+        self.frames.iter_mut().flat_map(|f| std::mem::take(&mut f.created)).collect()
+    }
+
     /// Appends an event to the top frame.
     pub fn emit(&mut self, event: Event) {
         self.top().events.push(event);
@@ -127,6 +140,7 @@ impl<'c> OverlayStack<'c> {
         let parent = self.top();
         parent.writes.extend(top.writes);
         parent.events.extend(top.events);
+        parent.created.extend(top.created);
         Ok(())
     }
 
