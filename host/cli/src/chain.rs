@@ -115,17 +115,50 @@ pub fn next_block(chain: &Chain, cfg: &ChainConfig) -> BlockContext {
 }
 
 pub fn parse_address(s: &str) -> Result<Address> {
-    let bytes = hex::decode(s.trim_start_matches("0x")).context("address is not hex")?;
+    let bytes = parse_hex(s).context("address is not hex")?;
     let arr: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("address must be 32 bytes"))?;
     Ok(Address(arr))
 }
 
-pub fn read_code(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "wat") {
-        return Ok(wat::parse_bytes(&bytes)?.into_owned());
+/// Hex bytes, with or without `0x` (everywhere the CLI takes hex).
+pub fn parse_hex(s: &str) -> Result<Vec<u8>> {
+    let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
+    hex::decode(digits).with_context(|| format!("`{}` is not hex", shorten(s, 40)))
+}
+
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
     }
-    Ok(bytes)
+}
+
+/// An account as the CLI takes it: a test-account index (decimal) or an address (hex).
+pub fn parse_account(s: &str) -> Result<Address> {
+    match s.parse::<u64>() {
+        Ok(i) if s.len() < 20 => Ok(Address::from_index(i)),
+        _ => {
+            parse_address(s).with_context(|| format!("account `{}`: an index or a 32-byte hex address", shorten(s, 40)))
+        }
+    }
+}
+
+/// Call input: `--input` hex (optional `0x`) or `--input-file` (raw bytes), not both.
+pub fn read_input(hex_input: &str, file: Option<&Path>) -> Result<Vec<u8>> {
+    match file {
+        Some(_) if !hex_input.is_empty() => bail!("give --input or --input-file, not both"),
+        Some(f) => std::fs::read(f).with_context(|| format!("reading {}", f.display())),
+        None => parse_hex(hex_input).context("--input"),
+    }
+}
+
+pub fn read_code(path: &Path) -> Result<Vec<u8>> {
+    if path.extension().is_some_and(|e| e == "wat") {
+        // `parse_file` names the file in a syntax error (line and column included).
+        return wat::parse_file(path).map_err(|e| anyhow::anyhow!("{e}"));
+    }
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
 pub fn tx(
@@ -146,59 +179,160 @@ pub fn tx(
     })
 }
 
-pub fn print_receipt(label: &str, r: &Receipt) {
-    println!(
-        "  {label:<34} {:<9} {:<22} gas {:>9}  return {}{}",
-        format!("{:?}", r.status),
-        r.code.name(),
-        r.gas_used,
-        if r.return_data.is_empty() { "-".to_string() } else { hex::encode(&r.return_data) },
-        r.contract_address.map(|a| format!("  address {a}")).unwrap_or_default()
-    );
-    for e in &r.events {
-        println!(
-            "      event from {:?} topic {}.. data {}",
-            e.contract,
-            hex::encode(&e.topic[..6]),
-            hex::encode(&e.data)
-        );
+/// How receipts print: `--full` shows whole topics and event data.
+static FULL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_full_output(full: bool) {
+    FULL.store(full, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Bytes for a person: printable UTF-8 as a quoted string, anything else as hex.
+pub fn text_or_hex(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(t) if !t.is_empty() && !t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => format!("{t:?}"),
+        _ => hex::encode(bytes),
     }
 }
 
-pub fn deploy_cmd(cfg: &ChainConfig, code: &Path, sender: u64, parachain: bool, vm: &str) -> Result<()> {
+/// One receipt: status, code, gas, return data (revert data as text when it is UTF-8), the
+/// deployed address, the failure `reason` (node-local, from [`vmhost::WaveOutput::notes`])
+/// and the events.
+pub fn print_receipt(label: &str, r: &Receipt, reason: Option<&str>) {
+    print_outcome(label, r.status, r.code, r.gas_used, &r.return_data, &r.events, reason);
+    if let Some(a) = r.contract_address {
+        println!("      address {a}");
+    }
+}
+
+pub fn print_outcome(
+    label: &str,
+    status: vmhost_abi::ReceiptStatus,
+    code: vmhost_abi::ErrorCode,
+    gas: u64,
+    data: &[u8],
+    events: &[vmhost_abi::Event],
+    reason: Option<&str>,
+) {
+    let full = FULL.load(std::sync::atomic::Ordering::Relaxed);
+    let data = if data.is_empty() {
+        "-".to_string()
+    } else if status == vmhost_abi::ReceiptStatus::Reverted {
+        text_or_hex(data)
+    } else {
+        hex::encode(data)
+    };
+    println!("  {label:<34} {:<9} {:<22} gas {gas:>9}  return {data}", format!("{status:?}"), code.name());
+    if let Some(why) = reason {
+        println!("      reason: {why}");
+    }
+    for e in events {
+        if full {
+            println!("      event from {} topic {} data {}", e.contract, hex::encode(e.topic), hex::encode(&e.data));
+        } else {
+            let data = if e.data.len() > 32 {
+                format!("{}.. ({} bytes)", hex::encode(&e.data[..32]), e.data.len())
+            } else {
+                hex::encode(&e.data)
+            };
+            println!("      event from {} topic {}.. data {data}", e.contract, hex::encode(&e.topic[..6]));
+        }
+    }
+}
+
+/// What a command that sends one transaction reports to `main`: whether its receipt succeeded
+/// (`--exit-code` turns a failure into exit status 3).
+pub type Succeeded = bool;
+
+pub fn deploy_cmd(cfg: &ChainConfig, code: &Path, sender: &str, parachain: bool, vm: &str) -> Result<Succeeded> {
     let vm = parse_type(vm)?;
+    let sender = parse_account(sender)?;
     let mut chain = open(cfg)?;
     let code = read_code(code)?;
     let kind = TxKind::ContractDeploy { vm, code, deposit: 0, parachain, non_reentrant: false };
     let block = next_block(&chain, cfg);
     // A deploy may use up to the chain's per-transaction gas limit.
     let gas = chain.params_at(block.wave_id).max_tx_gas;
-    let t = tx(&chain, cfg, Address::from_index(sender), 0, gas, kind)?;
+    let t = tx(&chain, cfg, sender, 0, gas, kind)?;
     let out = chain.execute_wave(&block, &[t])?;
-    print_receipt("deploy", &out.receipts[0]);
+    print_receipt("deploy", &out.receipts[0], out.notes[0].as_deref());
     println!("state root {}", hex::encode(out.record.state_root));
-    Ok(())
+    Ok(out.receipts[0].is_success())
 }
 
-pub fn call_cmd(
-    cfg: &ChainConfig,
-    contract: &str,
-    entry: &str,
-    input: &str,
-    sender: u64,
-    gas: u64,
-    value: u128,
-) -> Result<()> {
+/// What `call` and `query` take.
+pub struct CallArgs<'a> {
+    pub contract: &'a str,
+    pub entry: &'a str,
+    pub input: Vec<u8>,
+    pub sender: &'a str,
+    pub gas: u64,
+    pub value: u128,
+}
+
+pub fn call_cmd(cfg: &ChainConfig, a: CallArgs<'_>) -> Result<Succeeded> {
+    let sender = parse_account(a.sender)?;
     let mut chain = open(cfg)?;
     let kind = TxKind::ContractCall {
-        contract: parse_address(contract)?,
-        entry: entry.to_string(),
-        input: hex::decode(input).context("input is not hex")?,
-        value,
+        contract: parse_address(a.contract)?,
+        entry: a.entry.to_string(),
+        input: a.input,
+        value: a.value,
     };
-    let t = tx(&chain, cfg, Address::from_index(sender), 0, gas, kind)?;
+    let t = tx(&chain, cfg, sender, 0, a.gas, kind)?;
     let out = chain.execute_wave(&next_block(&chain, cfg), &[t])?;
-    print_receipt(entry, &out.receipts[0]);
+    print_receipt(a.entry, &out.receipts[0], out.notes[0].as_deref());
     println!("state root {}", hex::encode(out.record.state_root));
-    Ok(())
+    Ok(out.receipts[0].is_success())
+}
+
+/// A read-only call against the committed head: nothing is written, nobody pays.
+pub fn query_cmd(cfg: &ChainConfig, a: CallArgs<'_>) -> Result<Succeeded> {
+    let sender = parse_account(a.sender)?;
+    let mut chain = open(cfg)?;
+    let q = vmhost::Query {
+        sender,
+        contract: parse_address(a.contract)?,
+        entry: a.entry.to_string(),
+        input: a.input,
+        value: a.value,
+        gas_limit: a.gas,
+    };
+    let out = chain.query(&next_block(&chain, cfg), &q)?;
+    print_outcome(a.entry, out.status, out.code, out.gas_used, &out.return_data, &out.events, out.note.as_deref());
+    Ok(out.code.is_ok())
+}
+
+/// A transaction's call tree, traced at the ABI level (every backend alike), as a dry run
+/// against the head: nothing is committed.
+pub fn trace_cmd(cfg: &ChainConfig, a: CallArgs<'_>, json: bool) -> Result<Succeeded> {
+    let sender = parse_account(a.sender)?;
+    let mut chain = open(cfg)?;
+    let kind = TxKind::ContractCall {
+        contract: parse_address(a.contract)?,
+        entry: a.entry.to_string(),
+        input: a.input,
+        value: a.value,
+    };
+    let t = tx(&chain, cfg, sender, 0, a.gas, kind)?;
+    let mut tracer = vmhost::trace::CallTracer::new();
+    let (receipt, note) = chain.trace_call(&next_block(&chain, cfg), &t, &mut tracer)?;
+    let tree = tracer.into_tree();
+    if json {
+        let doc = serde_json::json!({
+            "status": format!("{:?}", receipt.status),
+            "code": receipt.code.name(),
+            "gas_used": receipt.gas_used,
+            "return_data": hex::encode(&receipt.return_data),
+            "reason": note,
+            "trace": tree,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        print_receipt(a.entry, &receipt, note.as_deref());
+        match tree {
+            Some(tree) => print!("{}", tree.render()),
+            None => println!("(no call ran: the transaction was refused at ingress)"),
+        }
+    }
+    Ok(receipt.is_success())
 }

@@ -16,6 +16,7 @@ const TOKEN: &[u8] = include_bytes!("../../../examples/wasm/token.wasm");
 const EVENTS: &[u8] = include_bytes!("../../../examples/wasm/events.wasm");
 const C_COUNTER: &[u8] = include_bytes!("../../../examples/wasm/c_counter.wasm");
 const WAT_COUNTER: &str = include_str!("../../../examples/wat/counter.wat");
+const VAULT_AS: &[u8] = include_bytes!("../../../examples/wasm/vault_as.wasm");
 
 fn user(i: u64) -> Address {
     Address::from_index(i)
@@ -46,12 +47,13 @@ pub fn run(cfg: &ChainConfig, transfers: u64, fresh: bool) -> Result<()> {
     // Wave 1: deploy the examples (one sender, consecutive nonces).
     let deployer = user(1);
     let wat = wat::parse_str(WAT_COUNTER)?;
-    let codes: [(&str, Vec<u8>); 5] = [
+    let codes: [(&str, Vec<u8>); 6] = [
         ("counter (Rust)", COUNTER.to_vec()),
         ("token (Rust)", TOKEN.to_vec()),
         ("events (Rust)", EVENTS.to_vec()),
         ("counter (C)", C_COUNTER.to_vec()),
         ("counter (WAT)", wat),
+        ("vault (AssemblyScript)", VAULT_AS.to_vec()),
     ];
     let mut txs = Vec::new();
     for (i, (_, code)) in codes.iter().enumerate() {
@@ -69,15 +71,16 @@ pub fn run(cfg: &ChainConfig, transfers: u64, fresh: bool) -> Result<()> {
     let out = chain.execute_wave(&block, &txs)?;
     println!("\nwave {} — deploy ({:.1} ms)", block.wave_id, t0.elapsed().as_secs_f64() * 1e3);
     let mut addrs = Vec::new();
-    for ((label, _), r) in codes.iter().zip(&out.receipts) {
-        print_receipt(label, r);
+    for (((label, _), r), note) in codes.iter().zip(&out.receipts).zip(&out.notes) {
+        print_receipt(label, r, note.as_deref());
         match r.contract_address {
             Some(a) if r.status == ReceiptStatus::Success => addrs.push(a),
             _ => bail!("deploy of {label} failed: {:?}", r.code),
         }
     }
     print_record(&out.record);
-    let (counter, token, events, c_counter, wat_counter) = (addrs[0], addrs[1], addrs[2], addrs[3], addrs[4]);
+    let (counter, token, events, c_counter, wat_counter, vault) =
+        (addrs[0], addrs[1], addrs[2], addrs[3], addrs[4], addrs[5]);
 
     // Wave 2: contract calls.
     let mut calls: Vec<(String, Address, TxKind)> = vec![
@@ -100,6 +103,21 @@ pub fn run(cfg: &ChainConfig, transfers: u64, fresh: bool) -> Result<()> {
     calls.push(("token.balance_of(user3)".into(), user(5), call(token, "balance_of", user(3).0.to_vec())));
     calls.push(("counter.get (Rust)".into(), user(5), call(counter, "get", vec![])));
     calls.push((
+        "vault.deposit (AS, value 5000)".into(),
+        user(8),
+        TxKind::ContractCall { contract: vault, entry: "deposit".into(), input: vec![], value: 5_000 },
+    ));
+    calls.push((
+        "vault.withdraw(2000) (AS)".into(),
+        user(8),
+        call(vault, "withdraw", 2_000u128.to_le_bytes().to_vec()),
+    ));
+    calls.push((
+        "vault.withdraw(9000) (AS → revert)".into(),
+        user(8),
+        call(vault, "withdraw", 9_000u128.to_le_bytes().to_vec()),
+    ));
+    calls.push((
         "native transfer user6 → user7".into(),
         user(6),
         TxKind::Native(NativeTx::Transfer { to: user(7), amount: 42 }),
@@ -117,8 +135,8 @@ pub fn run(cfg: &ChainConfig, transfers: u64, fresh: bool) -> Result<()> {
     let t0 = Instant::now();
     let out = chain.execute_wave(&block, &txs)?;
     println!("\nwave {} — contract calls ({:.1} ms)", block.wave_id, t0.elapsed().as_secs_f64() * 1e3);
-    for ((label, _, _), r) in calls.iter().zip(&out.receipts) {
-        print_receipt(label, r);
+    for (((label, _, _), r), note) in calls.iter().zip(&out.receipts).zip(&out.notes) {
+        print_receipt(label, r, note.as_deref());
     }
     print_record(&out.record);
 

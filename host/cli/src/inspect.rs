@@ -6,7 +6,7 @@ use vmhost::state::Column;
 use vmhost::ChainConfig;
 use vmhost_abi::Address;
 
-use crate::chain::{open, parse_address, print_receipt};
+use crate::chain::{open, parse_account, parse_address, parse_hex, print_receipt};
 
 #[derive(Subcommand, Debug)]
 pub enum What {
@@ -27,22 +27,38 @@ pub enum What {
         /// Contract address (hex).
         address: String,
     },
-    /// A contract storage slot.
+    /// A contract's storage: one slot (by its 32-byte slot, or derived from a mapping key with
+    /// the SDK's `slot(disc, key)` layout, as the host's `keys::slot` computes it), or with
+    /// `--all` every non-empty slot (from the node's local slot index).
+    #[command(verbatim_doc_comment)]
     Storage {
         /// Contract address (hex).
         address: String,
-        /// 32-byte slot (hex).
-        slot: String,
+        /// 32-byte slot (hex): the key the contract passes to `sload`/`sstore`.
+        slot: Option<String>,
+        /// Derive the slot from this mapping key (hex): `contract[..16] ‖ BLAKE3(disc ‖ key)[..16]`.
+        #[arg(long, conflicts_with_all = ["slot", "key", "all"])]
+        key_hex: Option<String>,
+        /// Derive the slot from this mapping key given as text (e.g. `total_supply`).
+        #[arg(long, conflicts_with_all = ["slot", "all"])]
+        key: Option<String>,
+        /// The mapping number of `--key-hex`/`--key` (the token: 0 balances, 1 allowances, 2 meta).
+        #[arg(long, default_value_t = 0)]
+        disc: u8,
+        /// List every non-empty slot: one prefix scan of the node-local slot index plus one
+        /// state read per slot. The index is not consensus state.
+        #[arg(long, conflicts_with = "slot")]
+        all: bool,
+        /// At most this many slots with `--all`.
+        #[arg(long, default_value_t = 1_000)]
+        limit: usize,
     },
     /// Compiled artifacts in the store (artifact tag, code hash, size) and the module cache.
     Modules,
 }
 
 fn who(s: &str) -> Result<Address> {
-    match s.parse::<u64>() {
-        Ok(i) => Ok(Address::from_index(i)),
-        Err(_) => parse_address(s),
-    }
+    parse_account(s)
 }
 
 pub fn run(cfg: &ChainConfig, what: What) -> Result<()> {
@@ -64,8 +80,9 @@ pub fn run(cfg: &ChainConfig, what: What) -> Result<()> {
             println!("  events root   {}", hex::encode(rec.events_root));
             println!("  receipts root {}", hex::encode(rec.receipts_root));
             println!("  events bloom  {}..", hex::encode(&rec.events_bloom[..16.min(rec.events_bloom.len())]));
+            let notes = chain.notes(id)?;
             for (i, r) in chain.receipts(id)?.iter().enumerate() {
-                print_receipt(&format!("tx {i}"), r);
+                print_receipt(&format!("tx {i}"), r, notes.get(i).and_then(|n| n.as_deref()));
             }
         }
         What::Account { who: w } => {
@@ -103,13 +120,35 @@ pub fn run(cfg: &ChainConfig, what: What) -> Result<()> {
                 None => println!("no contract at {a}"),
             }
         }
-        What::Storage { address, slot } => {
+        What::Storage { address, slot, key_hex, key, disc, all, limit } => {
             let a = parse_address(&address)?;
-            let s: [u8; 32] = hex::decode(slot.trim_start_matches("0x"))?
-                .try_into()
-                .map_err(|_| anyhow::anyhow!("slot must be 32 bytes"))?;
-            match chain.storage(&a, &s)? {
-                Some(v) => println!("{}", hex::encode(v)),
+            let show = |v: &[u8]| if v.is_empty() { "(empty value)".to_string() } else { hex::encode(v) };
+            if all {
+                let slots = chain.storage_slots(&a, limit)?;
+                println!("{} slots of {a}", slots.len());
+                for (slot, v) in slots {
+                    println!("  {}  {}", hex::encode(slot), show(&v));
+                }
+                return Ok(());
+            }
+            let slot: [u8; 32] = match (slot, key_hex, key) {
+                (Some(s), None, None) => {
+                    parse_hex(&s)?.try_into().map_err(|_| anyhow::anyhow!("slot must be 32 bytes"))?
+                }
+                (None, Some(k), None) => vmhost_abi::keys::slot(&a, disc, &parse_hex(&k)?),
+                (None, None, Some(k)) => vmhost_abi::keys::slot(&a, disc, k.as_bytes()),
+                _ => anyhow::bail!("give a slot, --key-hex, --key or --all"),
+            };
+            println!("slot  {}", hex::encode(slot));
+            match chain.storage(&a, &slot)? {
+                Some(v) => {
+                    let as_int = match v.len() {
+                        8 => format!("  (u64 LE {})", u64::from_le_bytes(v[..].try_into().unwrap_or_default())),
+                        16 => format!("  (u128 LE {})", u128::from_le_bytes(v[..].try_into().unwrap_or_default())),
+                        _ => String::new(),
+                    };
+                    println!("value {}{as_int}", show(&v));
+                }
                 None => println!("(empty)"),
             }
         }

@@ -49,9 +49,18 @@ struct Cli {
     /// machine's cores). Receipts and roots never depend on it.
     #[arg(long, global = true)]
     threads: Option<usize>,
-    /// Log filter (e.g. `info`, `vmhost=debug`); default warn.
+    /// Log filter (e.g. `info`, `vmhost=debug`); default warn. Receipts and the reasons of
+    /// failures print whatever the level.
     #[arg(long, global = true, default_value = "warn")]
     log: String,
+    /// Print whole event topics and data (default: a topic's first 6 bytes, data up to 32).
+    #[arg(long, global = true)]
+    full: bool,
+    /// Exit with status 3 when the transaction of `deploy`, `call`, `query` or `trace` did
+    /// not succeed. Without it those commands exit 0 whenever a receipt was produced; any
+    /// error of the command itself is status 1, a usage error 2.
+    #[arg(long, global = true)]
+    exit_code: bool,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -72,9 +81,9 @@ enum Cmd {
     Deploy {
         /// Path to the .wasm (or .wat) file.
         code: PathBuf,
-        /// Sender: test account index (funded at genesis).
-        #[arg(long, default_value_t = 1)]
-        sender: u64,
+        /// Sender: a test-account index (1–10000, funded at genesis) or an address (hex).
+        #[arg(long, default_value = "1")]
+        sender: String,
         /// Deploy as a parachain.
         #[arg(long)]
         parachain: bool,
@@ -82,24 +91,36 @@ enum Cmd {
         #[arg(long = "type", default_value = "wasm")]
         vm: String,
     },
-    /// Call a contract entry point.
+    /// Call a contract entry point (a transaction: the sender pays gas and uses a nonce).
     Call {
-        /// Contract address (hex, 64 digits, optional 0x).
-        contract: String,
-        /// Entry point.
-        entry: String,
-        /// Input bytes as hex.
-        #[arg(long, default_value = "")]
-        input: String,
-        /// Sender: test account index.
-        #[arg(long, default_value_t = 1)]
-        sender: u64,
+        #[command(flatten)]
+        call: CallOpts,
         /// Gas limit.
         #[arg(long, default_value_t = 10_000_000)]
         gas: u64,
-        /// Value to attach (moved to the contract before it runs; `call_value` reads it).
-        #[arg(long, default_value_t = 0)]
-        value: u128,
+    },
+    /// Run an entry point read-only against the committed head (like `eth_call`): prints the
+    /// return data, the events it would emit and the gas a transaction would use. No nonce,
+    /// no fee, nothing written.
+    Query {
+        #[command(flatten)]
+        call: CallOpts,
+        /// Gas limit (capped by the config's `node.query_gas_cap` and the chain's max_tx_gas).
+        #[arg(long, default_value_t = 10_000_000)]
+        gas: u64,
+    },
+    /// Trace a call at the ABI level as a dry run against the head (nothing committed): the
+    /// call tree with each frame's contract, backend, entry and gas, every host call with its
+    /// arguments, result and gas, storage reads and writes, events, reverts and traps.
+    Trace {
+        #[command(flatten)]
+        call: CallOpts,
+        /// Gas limit.
+        #[arg(long, default_value_t = 10_000_000)]
+        gas: u64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Inspect committed state.
     Inspect {
@@ -148,6 +169,40 @@ enum Cmd {
     },
 }
 
+/// A call's target, input, sender and value (`call` and `query`).
+#[derive(clap::Args, Debug)]
+struct CallOpts {
+    /// Contract address (hex, 64 digits, optional 0x).
+    contract: String,
+    /// Entry point.
+    entry: String,
+    /// Input bytes as hex (optional 0x).
+    #[arg(long, default_value = "")]
+    input: String,
+    /// Input bytes from a file, raw (for inputs too long for a command line).
+    #[arg(long)]
+    input_file: Option<PathBuf>,
+    /// Sender: a test-account index (1–10000, funded at genesis) or an address (hex).
+    #[arg(long, default_value = "1")]
+    sender: String,
+    /// Value to attach (moved to the contract before it runs; `call_value` reads it).
+    #[arg(long, default_value_t = 0)]
+    value: u128,
+}
+
+impl CallOpts {
+    fn args(&self, gas: u64) -> Result<chain::CallArgs<'_>> {
+        Ok(chain::CallArgs {
+            contract: &self.contract,
+            entry: &self.entry,
+            input: chain::read_input(&self.input, self.input_file.as_deref())?,
+            sender: &self.sender,
+            gas,
+            value: self.value,
+        })
+    }
+}
+
 fn main() -> Result<()> {
     // Like any Unix filter: a closed pipe (`vmhost inspect wave 5 | head`) ends the process
     // quietly. Rust ignores SIGPIPE by default, so every later print would panic instead.
@@ -166,12 +221,19 @@ fn main() -> Result<()> {
         anyhow::ensure!(t >= 1, "--threads must be at least 1");
         cfg.node.threads = t;
     }
+    chain::set_full_output(cli.full);
+    let sent = |succeeded: Result<chain::Succeeded>| -> Result<()> {
+        if !succeeded? && cli.exit_code {
+            std::process::exit(3);
+        }
+        Ok(())
+    };
     match cli.cmd {
         Cmd::Demo { transfers, fresh } => demo::run(&cfg, transfers, fresh),
-        Cmd::Deploy { code, sender, parachain, vm } => chain::deploy_cmd(&cfg, &code, sender, parachain, &vm),
-        Cmd::Call { contract, entry, input, sender, gas, value } => {
-            chain::call_cmd(&cfg, &contract, &entry, &input, sender, gas, value)
-        }
+        Cmd::Deploy { code, sender, parachain, vm } => sent(chain::deploy_cmd(&cfg, &code, &sender, parachain, &vm)),
+        Cmd::Call { call, gas } => sent(chain::call_cmd(&cfg, call.args(gas)?)),
+        Cmd::Query { call, gas } => sent(chain::query_cmd(&cfg, call.args(gas)?)),
+        Cmd::Trace { call, gas, json } => sent(chain::trace_cmd(&cfg, call.args(gas)?, json)),
         Cmd::Inspect { what } => inspect::run(&cfg, what),
         Cmd::Bench { calibrate: true, .. } => calibrate::run(&cfg),
         Cmd::Bench { txs, .. } if cli.threads.is_some() => bench_parallel::run(&cfg, txs.unwrap_or(10_000)),

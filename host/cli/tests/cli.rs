@@ -115,3 +115,155 @@ fn a_vm_plugin_from_the_chain_file_serves_deploys_and_calls_and_passes_the_kit()
     let table = stdout(&kit);
     assert!(kit.status.success() && table.contains("plugin wasmi 2.0") && table.contains("pass"), "{table}");
 }
+
+/// The contract address a deploy printed.
+fn deployed_address(text: &str) -> String {
+    text.split("address ").nth(1).and_then(|s| s.split_whitespace().next()).expect("address").to_string()
+}
+
+#[test]
+fn every_deploy_rejection_prints_its_reason_at_the_default_log_level() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mem = r#"(memory (export "memory") 1)"#;
+    let entry = r#"(func (export "go"))"#;
+    // (module body, code printed, reason printed) — one per kind of rejection the host makes.
+    let cases: Vec<(String, &str, &str)> = vec![
+        ("(module (func".into(), "", "expected"), // a WAT syntax error: the CLI's own error
+        (
+            format!(r#"(module (import "env" "f" (func)) {mem} {entry})"#),
+            "ForbiddenImport",
+            "forbidden import `env`.`f`",
+        ),
+        (
+            format!(r#"(module (import "vmhost" "sload" (func (param i32 i32 i32))) {mem} {entry})"#),
+            "ForbiddenImport",
+            "import `vmhost`.`sload` has signature (i32, i32, i32) -> (), but ABI v1 declares (i32, i32, i32) -> (i32)",
+        ),
+        (format!(r#"(module (import "vmhost" "m" (memory 1)) {entry})"#), "ForbiddenImport", "is not a function"),
+        (
+            format!(r#"(module {mem} (func (export "go") (drop (v128.const i64x2 0 0))))"#),
+            "DisabledFeature",
+            "disabled",
+        ),
+        (format!(r#"(module (memory (export "memory") 5000) {entry})"#), "LimitExceeded", "max_memory_pages"),
+        (format!("(module {entry})"), "BadExports", "must export its linear memory as `memory`"),
+        (
+            format!(r#"(module {mem} (func (export "add") (param i32 i32) (result i32) local.get 0))"#),
+            "BadExports",
+            "exported function `add` has signature (i32, i32) -> (i32), but entry points are () -> ()",
+        ),
+        (format!("(module {mem})"), "BadExports", "exports no function"),
+        (
+            format!(r#"(module {mem} {entry} (func (export "__vmhost_gas")))"#),
+            "BadExports",
+            "`__vmhost_gas` is reserved",
+        ),
+        (format!("(module {mem} (func $s) (start $s) {entry})"), "StartFunctionForbidden", "start function"),
+        (
+            format!(r#"(module {mem} (data (i32.const 65535) "ab") {entry})"#),
+            "CompileFailed",
+            "data segment 0 ends at 65537, beyond the initial memory (bytes) of 65536",
+        ),
+        (
+            format!(
+                r#"(module (import "vmhost" "threshold_encrypt" (func (param i32 i32 i32 i32) (result i32))) {mem} {entry})"#
+            ),
+            "ParachainOnly",
+            "deploy it as a parachain",
+        ),
+    ];
+    for (i, (wat, code, reason)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("case{i}.wat"));
+        std::fs::write(&path, wat).expect("write");
+        let out = vmhost(&dir.path().join("store"), &["deploy", path.to_str().expect("utf-8")]);
+        let (text, err) = (stdout(&out), String::from_utf8_lossy(&out.stderr).into_owned());
+        if code.is_empty() {
+            // The CLI's own error names the file, line and column.
+            assert!(!out.status.success() && err.contains(&format!("case{i}.wat:1:")), "{err}");
+            continue;
+        }
+        assert!(out.status.success(), "case {i}: {err}");
+        assert!(text.contains(code), "case {i}: {text}");
+        assert!(text.contains(&format!("reason: {reason}")) || text.contains(reason), "case {i}: {text}");
+        assert!(text.contains("\n      reason: "), "case {i}: the reason has its own line:\n{text}");
+    }
+    // Garbage bytes: the reason names what is wrong.
+    let junk = dir.path().join("junk.wasm");
+    std::fs::write(&junk, b"\0asm\x01\0\0\0\xff").expect("write");
+    let text = stdout(&vmhost(&dir.path().join("store"), &["deploy", junk.to_str().expect("utf-8")]));
+    assert!(text.contains("InvalidWasm") && text.contains("reason: invalid wasm"), "{text}");
+}
+
+#[test]
+fn calls_and_queries_take_hex_files_and_addresses_and_explain_failures() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let token = vmhost_tests::repo_root().join("examples/wasm/token.wasm");
+    let out = vmhost(dir.path(), &["deploy", token.to_str().expect("utf-8")]);
+    let token = deployed_address(&stdout(&out));
+    let supply = 1_000_000u128.to_le_bytes();
+    let out = vmhost(dir.path(), &["call", &token, "init", "--input", &format!("0x{}", hex::encode(supply))]);
+    assert!(stdout(&out).contains("Success"), "{}", stdout(&out));
+    // The sender as an index or as an address: the same account.
+    let acct = stdout(&vmhost(dir.path(), &["inspect", "account", "1"]));
+    let user1 = acct.lines().next().expect("address line").to_string();
+    assert_eq!(stdout(&vmhost(dir.path(), &["inspect", "account", &user1])), acct);
+    // A query reads the balance: no nonce used, no fee paid.
+    let input_file = dir.path().join("input.bin");
+    std::fs::write(&input_file, vmhost_abi::Address(parse32(&user1)).0).expect("write");
+    let q =
+        stdout(&vmhost(dir.path(), &["query", &token, "balance_of", "--input-file", input_file.to_str().expect("p")]));
+    assert!(q.contains("Success") && q.contains(&format!("return {}", hex::encode(supply))), "{q}");
+    assert_eq!(stdout(&vmhost(dir.path(), &["inspect", "account", "1"])), acct, "a query charges no one");
+    // A revert prints its text, and --exit-code makes it exit status 3.
+    let mut input = parse32(&user1).to_vec();
+    input.extend_from_slice(&1u128.to_le_bytes());
+    let out = vmhost(
+        dir.path(),
+        &["--exit-code", "call", &token, "transfer", "--sender", "9", "--input", &hex::encode(&input)],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("return \"insufficient balance\""), "{text}");
+    // Without --exit-code a failed receipt is still exit 0; a success is 0 either way.
+    let ok = vmhost(dir.path(), &["--exit-code", "query", &token, "total_supply"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    // A misspelled entry point names the ones the contract has, and uses intrinsic gas only.
+    let out = vmhost(dir.path(), &["call", &token, "balanceOf", "--sender", &format!("0x{}", &user1[2..])]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("UnknownEntryPoint") && text.contains("its entry points: allowance, approve, balance_of"),
+        "{text}"
+    );
+    // The wave keeps the reasons: `inspect wave` prints them too.
+    let wave = stdout(&vmhost(dir.path(), &["inspect", "wave", "3"]));
+    assert!(wave.contains("reason: reverted: insufficient balance"), "{wave}");
+    // Storage: by mapping key (the host's derivation) and listed whole.
+    let slot = stdout(&vmhost(dir.path(), &["inspect", "storage", &token, "--key", "total_supply", "--disc", "2"]));
+    assert!(slot.contains("(u128 LE 1000000)"), "{slot}");
+    let bal = stdout(&vmhost(dir.path(), &["inspect", "storage", &token, "--key-hex", &user1, "--disc", "0"]));
+    assert!(bal.contains("(u128 LE 1000000)"), "{bal}");
+    let all = stdout(&vmhost(dir.path(), &["inspect", "storage", &token, "--all"]));
+    assert!(all.starts_with("2 slots of") && all.matches(&hex::encode(supply)).count() == 2, "{all}");
+    // Events: abbreviated by default, whole with --full.
+    let mut input = vmhost_abi::Address::from_index(2).0.to_vec();
+    input.extend_from_slice(&5u128.to_le_bytes());
+    let short = stdout(&vmhost(dir.path(), &["query", &token, "transfer", "--input", &hex::encode(&input)]));
+    let full = stdout(&vmhost(dir.path(), &["--full", "query", &token, "transfer", "--input", &hex::encode(&input)]));
+    let topic_len = |t: &str| t.split("topic ").nth(1).and_then(|s| s.split_whitespace().next()).map(str::len);
+    assert_eq!((topic_len(&short), topic_len(&full)), (Some(14), Some(64)), "{short}\n{full}");
+}
+
+fn parse32(s: &str) -> [u8; 32] {
+    hex::decode(s.trim_start_matches("0x")).expect("hex").try_into().expect("32 bytes")
+}
+
+/// The vault scenario of `examples/vault.sh` (deposit with a value, balance by query, a
+/// withdraw whose revert reason prints as text, a withdraw that succeeds), on this build.
+#[test]
+fn the_vault_scenario_script_runs() {
+    let script = vmhost_tests::repo_root().join("examples/vault.sh");
+    let out = Command::new("bash").arg(&script).arg(env!("CARGO_BIN_EXE_vmhost")).output().expect("bash");
+    let (text, err) = (stdout(&out), String::from_utf8_lossy(&out.stderr).into_owned());
+    assert!(out.status.success(), "{text}\n{err}");
+    assert!(text.ends_with("vault scenario: ok\n"), "{text}");
+}
