@@ -112,7 +112,8 @@ fn tracing(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(8));
     let vm: Arc<dyn Vm> = Arc::new(vmhost_wasmtime::WasmtimeVm::new(Default::default()).expect("wasmtime"));
     let mut chain = chain_with(Arc::new(MemStore::new()), registry_of(vm), 4);
-    let out = chain.execute_wave(&block(1), &[deploy(Address::from_index(1), 0, example_wasm("token"))]).expect("deploy");
+    let out =
+        chain.execute_wave(&block(1), &[deploy(Address::from_index(1), 0, example_wasm("token"))]).expect("deploy");
     let token = out.receipts[0].contract_address.expect("token");
     let init = call(Address::from_index(1), 1, token, "init", u128::MAX.to_le_bytes().to_vec());
     assert!(chain.execute_wave(&block(2), &[init]).expect("init").receipts[0].is_success());

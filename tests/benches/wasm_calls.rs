@@ -83,7 +83,8 @@ fn compute(c: &mut Criterion) {
     let code = wat::parse_str(LOOP).expect("wat");
     // Unmetered: raw wasmtime, same deterministic config, no fuel, no injected metering.
     let (engine, linker) = raw_engine();
-    let module = wasmtime::Module::new(&engine, &code).expect("module");
+    let plain = wat::parse_str(vmhost::testing::workloads::loop_with_plain_export()).expect("wat");
+    let module = wasmtime::Module::new(&engine, &plain).expect("module");
     let mut store = wasmtime::Store::new(&engine, ());
     store.set_epoch_deadline(1 << 40);
     let inst = linker.instantiate(&mut store, &module).expect("inst");

@@ -134,7 +134,7 @@ pub const LOOP: &str = r#"(module
   (import "vmhost" "input_read" (func $input_read (param i32 i32 i32)))
   (import "vmhost" "set_return" (func $set_return (param i32 i32)))
   (memory (export "memory") 1)
-  (func $sum (export "sum_plain") (param $n i64) (result i64) (local $i i64) (local $acc i64)
+  (func $sum (param $n i64) (result i64) (local $i i64) (local $acc i64)
     (block $done (loop $l
       (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
       (local.set $acc (i64.add (i64.mul (i64.xor (local.get $acc) (local.get $i)) (i64.const -7046029254386353131)) (i64.const 1)))
@@ -145,6 +145,13 @@ pub const LOOP: &str = r#"(module
     (call $input_read (i32.const 0) (i32.const 0) (i32.const 8))
     (i64.store (i32.const 8) (call $sum (i64.load (i32.const 0))))
     (call $set_return (i32.const 8) (i32.const 8))))"#;
+
+/// [`LOOP`] with its loop also exported as `sum_plain: (i64) -> (i64)`, for calling the loop
+/// on a raw engine without any host (the unmetered reference). The deploy gate refuses such an
+/// export, so this module is only ever loaded by hand.
+pub fn loop_with_plain_export() -> String {
+    LOOP.replacen("(func $sum (param", "(func $sum (export \"sum_plain\") (param", 1)
+}
 
 /// `mem[(i * 8) mod 64 KiB] = i` for i in 0..n: a store on every iteration, to price the
 /// write tracking of warm instances (n from the input, the word at 8 as return data).
@@ -228,3 +235,27 @@ pub const HOST_CALLS: &str = r#"(module
       (drop (i64.const 0))
       (local.set $i (i64.add (local.get $i) (i64.const 1)))
       (br $l)))))"#;
+
+#[cfg(test)]
+mod tests {
+    /// The bench workloads are contracts: each passes the deploy gate (a bench that cannot
+    /// deploy its own module is a broken bench, and criterion benches do not run in the tests).
+    #[test]
+    fn every_workload_module_passes_the_gate() {
+        for (name, src) in
+            [("NOOP", super::NOOP), ("LOOP", super::LOOP), ("STORES", super::STORES), ("HOST_CALLS", super::HOST_CALLS)]
+        {
+            let code = wat::parse_str(src).unwrap_or_else(|e| panic!("{name}: {e}"));
+            match crate::wasm::validate(&code, &crate::wasm::WasmLimits::default()) {
+                Ok(info) => {
+                    assert!(info.other_exported_functions.is_empty(), "{name}: {:?}", info.other_exported_functions)
+                }
+                Err(e) => panic!("{name} does not deploy: {e}"),
+            }
+        }
+        // The raw-engine variant keeps the loop callable without a host, and only it does.
+        let plain = wat::parse_str(super::loop_with_plain_export()).expect("wat");
+        let info = crate::wasm::validate(&plain, &crate::wasm::WasmLimits::default()).expect("valid");
+        assert_eq!(info.other_exported_functions, [("sum_plain".to_string(), "(i64) -> (i64)".to_string())]);
+    }
+}
