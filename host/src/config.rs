@@ -140,6 +140,9 @@ pub struct NodeSection {
     pub threads: usize,
     /// Gas limit cap of read-only queries (`vmhost query`, `Chain::query`).
     pub query_gas_cap: u64,
+    /// States kept readable (and provable), in waves; older JMT nodes and value versions are
+    /// pruned. `0`: archive node, keep everything.
+    pub retain_waves: u64,
 }
 
 impl Default for NodeSection {
@@ -151,6 +154,7 @@ impl Default for NodeSection {
             call_timeout_ms: 5_000,
             threads: node.threads,
             query_gas_cap: node.query_gas_cap,
+            retain_waves: node.retain_waves,
         }
     }
 }
@@ -243,6 +247,7 @@ impl ChainConfig {
         cfg.node.wave_cache_max_entries = self.node.wave_cache_max_entries;
         cfg.node.threads = self.node.threads.max(1);
         cfg.node.query_gas_cap = self.node.query_gas_cap;
+        cfg.node.retain_waves = self.node.retain_waves;
         if let Some(list) = upgrades {
             let toml::Value::Array(list) = list else {
                 return Err(Error::Config(

@@ -80,6 +80,17 @@ pub enum Error {
     /// An invariant of the host itself was broken (a bug).
     #[error("internal host error: {0}")]
     Internal(String),
+    /// A read of a state this node has pruned ([`crate::NodeConfig::retain_waves`]).
+    #[error("the state at wave {wave} is pruned: this node keeps the states from wave {oldest} on")]
+    Pruned {
+        /// The wave asked for.
+        wave: u64,
+        /// The oldest wave whose state is still readable.
+        oldest: u64,
+    },
+    /// A wave this node never committed.
+    #[error("wave {0} is not committed")]
+    UnknownWave(u64),
 }
 
 /// Registry errors: duplicate or missing backends.

@@ -60,7 +60,9 @@ pub mod wasm;
 
 pub use config::{ChainConfig, ExecConfig};
 pub use error::{Error, RegistryError, Result};
-pub use executor::{executor_stack_size, Chain, ChainHead, Env, Query, QueryOutcome, WaveOutput, HOST_FRAME_RESERVE};
+pub use executor::{
+    executor_stack_size, Chain, ChainHead, Env, Query, QueryOutcome, StateProofAt, WaveOutput, HOST_FRAME_RESERVE,
+};
 pub use hostfns::HostCtx;
 pub use native::{NativeContext, NativeHandler, NativeResult};
 pub use params::{ConsensusParams, GasTable, NativeParams, NodeConfig, ParamsUpgrade};

@@ -561,6 +561,12 @@ pub struct NodeConfig {
     /// Gas limit above which [`crate::Chain::query`] lowers a query's (queries are free, so
     /// the node bounds what one may cost it).
     pub query_gas_cap: u64,
+    /// States kept readable, in waves: a pruning node deletes the JMT nodes and value versions
+    /// a wave made obsolete once the wave is `retain_waves` behind the head, so reads and
+    /// proofs work for the last `retain_waves` waves ([`crate::Chain::prove`]) and older ones
+    /// are refused ([`crate::Error::Pruned`]). `0`: an archive node, which keeps every state
+    /// (and writes no stale index). Pruning only covers waves committed while it was on.
+    pub retain_waves: u64,
     /// A check of the scheduler, for tests: run each level's transactions one at a time in
     /// reverse wave order instead of side by side. Any order within a level must give the
     /// receipts of the sequential run, so this turns a scheduling mistake, which timing would
@@ -581,6 +587,7 @@ impl Default for NodeConfig {
             wave_cache_max_entries: 4_000_000,
             threads: default_threads(),
             query_gas_cap: 100_000_000,
+            retain_waves: 1_000,
             reverse_levels: false,
         }
     }

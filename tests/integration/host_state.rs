@@ -70,7 +70,7 @@ fn overlay_refuses_to_pop_the_transaction_frame() {
 fn commit_to(store: &dyn Store, committed: &[u8]) {
     let diff = committed.iter().map(|&k| (key(k), Some(StateBytes::from(&[k][..])))).collect();
     let mut b = vmhost::state::WriteBatch::new();
-    StateCommitment::default().apply(store, &diff, &mut b).unwrap();
+    StateCommitment::default().apply(store, &diff, &mut b, None).unwrap();
     store.write(b).unwrap();
 }
 
@@ -188,11 +188,11 @@ fn reads_that_miss_the_cache_see_the_newest_committed_version() {
     let value = |v: u8| Some(StateBytes::from(&[v][..]));
     let mut first = vmhost::state::WriteBatch::new();
     let base = [(key(1), value(1)), (key(2), value(2)), (key(3), value(3))].into_iter().collect();
-    let c = StateCommitment::default().apply(&*store, &base, &mut first).unwrap();
+    let c = StateCommitment::default().apply(&*store, &base, &mut first, None).unwrap();
     store.write(first).unwrap();
     let mut second = vmhost::state::WriteBatch::new();
     let diff = [(key(1), value(9)), (key(2), None)].into_iter().collect();
-    let c = c.apply(&*store, &diff, &mut second).unwrap();
+    let c = c.apply(&*store, &diff, &mut second, None).unwrap();
     store.write(second).unwrap();
     let fresh = WaveCache::new(store.clone());
     for (k, want) in [(1u8, Some(vec![9u8])), (2, None), (3, Some(vec![3])), (4, None)] {

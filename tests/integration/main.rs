@@ -15,6 +15,7 @@ mod mock_calls;
 mod parallel;
 mod plugins;
 mod pricing;
+mod pruning;
 mod queries;
 mod reentrancy;
 mod system_calls;

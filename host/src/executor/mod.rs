@@ -172,6 +172,8 @@ pub struct Chain {
     pool: Arc<rayon::ThreadPool>,
     /// Its stack size.
     exec_stack: usize,
+    /// The oldest wave whose state this node can still read and prove (pruning).
+    floor: u64,
 }
 
 impl std::fmt::Debug for Chain {
@@ -189,6 +191,20 @@ const SLOT_INDEX: &[u8] = b"slot/";
 
 fn slot_index_key(contract: &Address, slot: &[u8; 32]) -> Vec<u8> {
     [SLOT_INDEX, &contract.0, slot].concat()
+}
+
+/// `Meta` key of the pruning floor: the oldest wave whose state is still readable (`u64` BE).
+const FLOOR_KEY: &[u8] = b"prune_floor";
+
+/// Stale-index entries one commit prunes at most (about 100 bytes each in flight): a normal
+/// wave's entries are far fewer, a node that turns pruning on or shortens its window catches
+/// up over several commits.
+const PRUNE_LIMIT: usize = 500_000;
+
+/// Where a wave's shard commitment is kept (`commit/` ‖ wave id): a proof at a past wave
+/// starts from it.
+fn commitment_key(wave_id: u64) -> Vec<u8> {
+    [&b"commit/"[..], &wave_key(wave_id)].concat()
 }
 
 /// Where a wave's failure reasons are kept (node-local, beside the head in the meta column).
@@ -263,9 +279,16 @@ impl Chain {
         let pool = Arc::new(pool);
         let modules = ModuleCache::new(config.node.module_cache_size);
         let nested_call_stack = per_call.saturating_add(HOST_FRAME_RESERVE);
+        let floor = match store.get(Column::Meta, FLOOR_KEY)? {
+            Some(b) => u64::from_be_bytes(b.try_into().map_err(|_| Error::Corrupt("pruning floor".into()))?),
+            None => 0,
+        };
+        if config.node.retain_waves > 0 {
+            prune_foreign_artifacts(&*store, &registry, &config)?;
+        }
         let env = Arc::new(Env { registry, modules, config, services, store: store.clone(), nested_call_stack });
-        tracing::info!(waves = head.waves, root = %hex::encode(head.state_root), stack, "chain opened");
-        Ok(Self { env, cache: WaveCache::new(store), head, params_log, pool, exec_stack: stack })
+        tracing::info!(waves = head.waves, root = %hex::encode(head.state_root), stack, floor, "chain opened");
+        Ok(Self { env, cache: WaveCache::new(store), head, params_log, pool, exec_stack: stack, floor })
     }
 
     /// Stack size of the executor threads.
@@ -336,7 +359,7 @@ impl Chain {
         let log = self.record_params(0, &params, &mut batch)?;
         self.cache.discard_dirty();
         diff.insert(keys::consensus_params(), Some(StateBytes::from(&params.hash()[..])));
-        let commitment = self.head.commitment.apply(&**self.env.store(), &diff, &mut batch)?;
+        let commitment = self.head.commitment.apply(&**self.env.store(), &diff, &mut batch, None)?;
         let root = commitment.root();
         let head = ChainHead { jmt_version: Some(0), state_root: root, commitment, ..self.head.clone() };
         batch.put(Column::Meta, HEAD_KEY, borsh::to_vec(&head).map_err(|e| Error::Internal(e.to_string()))?);
@@ -554,17 +577,47 @@ impl Chain {
         let artifacts = self.env.modules.take_pending();
         let diff = self.cache.dirty();
         let enc = |e: std::io::Error| Error::Internal(format!("encoding failed: {e}"));
-        // The state commitment and the receipts' roots and encoding are independent: run them
-        // side by side (the JMT shards rarely keep both threads busy to the end).
+        let retain = self.env.config.node.retain_waves;
+        // A pruning node indexes what this wave makes obsolete, and deletes what the wave that
+        // just left the window made obsolete (the states from `through` on stay readable).
+        let stale_wave = (retain > 0).then_some(block.wave_id);
+        let through = (retain > 0).then(|| (block.wave_id + 1).checked_sub(retain)).flatten();
+        let store = &**self.env.store();
+        // The state commitment, the pruning and the receipts' roots and encoding are
+        // independent: run them side by side (the JMT shards rarely keep both threads busy).
         let (state, wave_part) = rayon::join(
             || -> Result<_> {
-                let mut batch = WriteBatch::new();
-                if diff.is_empty() {
-                    return Ok((self.head.jmt_version, self.head.commitment.clone(), batch));
+                let (applied, pruned) = rayon::join(
+                    || -> Result<_> {
+                        let mut batch = WriteBatch::new();
+                        if diff.is_empty() {
+                            return Ok((self.head.jmt_version, self.head.commitment.clone(), batch));
+                        }
+                        let v = self.head.jmt_version.map_or(0, |v| v + 1);
+                        let c = self.head.commitment.apply(store, &diff, &mut batch, stale_wave)?;
+                        Ok((Some(v), c, batch))
+                    },
+                    || -> Result<_> {
+                        let mut batch = WriteBatch::new();
+                        let Some(through) = through.filter(|t| *t >= self.floor) else {
+                            return Ok((self.floor, batch));
+                        };
+                        let stats = commit::prune(store, self.floor, through, PRUNE_LIMIT, &mut batch)?;
+                        // Done up to `through`: the window starts there. Cut short: at the
+                        // last wave whose entries it reached.
+                        let floor = if stats.complete { through } else { stats.floor.unwrap_or(self.floor) };
+                        Ok((floor.max(self.floor), batch))
+                    },
+                );
+                let (version, commitment, mut batch) = applied?;
+                let (floor, prune_batch) = pruned?;
+                for (col, key, value) in prune_batch.into_ops() {
+                    match value {
+                        Some(v) => batch.put(col, key, v),
+                        None => batch.delete(col, key),
+                    }
                 }
-                let v = self.head.jmt_version.map_or(0, |v| v + 1);
-                let c = self.head.commitment.apply(&**self.env.store(), &diff, &mut batch)?;
-                Ok((Some(v), c, batch))
+                Ok((version, commitment, batch, floor))
             },
             || -> Result<_> {
                 let events: Vec<&vmhost_abi::Event> = receipts.iter().flat_map(|r| r.events.iter()).collect();
@@ -576,7 +629,7 @@ impl Chain {
                 Ok((roots, borsh::to_vec(&receipts).map_err(enc)?))
             },
         );
-        let (version, commitment, mut batch) = state?;
+        let (version, commitment, mut batch, floor) = state?;
         let ((events_root, events_bloom, receipts_root), encoded_receipts) = wave_part?;
         let jmt_done = std::time::Instant::now();
         let state_root = commitment.root();
@@ -628,11 +681,16 @@ impl Chain {
             waves: self.head.waves + 1,
         };
         batch.put(Column::Meta, HEAD_KEY, borsh::to_vec(&head).map_err(enc)?);
+        batch.put(Column::Meta, commitment_key(block.wave_id), borsh::to_vec(&head.commitment).map_err(enc)?);
+        if floor != self.floor {
+            batch.put(Column::Meta, FLOOR_KEY, floor.to_be_bytes().to_vec());
+        }
         let encoded = std::time::Instant::now();
         self.env.store().write(batch)?;
         let written = std::time::Instant::now();
         self.cache.mark_committed(self.env.config.node.wave_cache_max_entries);
         self.head = head;
+        self.floor = floor;
         if let Some(log) = new_log {
             self.params_log = log;
         }
@@ -697,6 +755,37 @@ impl Chain {
         self.head.commitment.get(&**self.env.store(), key)
     }
 
+    /// The oldest wave whose state this node can still read and prove (0 on an archive node,
+    /// or before anything was pruned).
+    pub fn prune_floor(&self) -> u64 {
+        self.floor
+    }
+
+    /// `key`'s value in the state after wave `wave` (`None`: at the head, including a chain
+    /// with only its genesis) with a proof against that state's root, which
+    /// [`commit::verify_proof`] checks with nothing but the root. A wave this node has pruned
+    /// is refused ([`Error::Pruned`]), as is one it never committed.
+    pub fn prove(&self, key: &StateKey, wave: Option<u64>) -> Result<StateProofAt> {
+        let store = &**self.env.store();
+        let (commitment, wave) = match wave {
+            None => (self.head.commitment.clone(), self.head.last_wave),
+            Some(w) => {
+                if self.head.last_wave.is_none_or(|last| w > last) {
+                    return Err(Error::UnknownWave(w));
+                }
+                if w < self.floor {
+                    return Err(Error::Pruned { wave: w, oldest: self.floor });
+                }
+                let bytes = store.get(Column::Meta, &commitment_key(w))?.ok_or(Error::UnknownWave(w))?;
+                let c = StateCommitment::try_from_slice(&bytes)
+                    .map_err(|e| Error::Corrupt(format!("commitment of wave {w}: {e}")))?;
+                (c, Some(w))
+            }
+        };
+        let (value, proof) = commitment.prove(store, key)?;
+        Ok(StateProofAt { wave, state_root: commitment.root(), value, proof })
+    }
+
     /// A committed wave's record.
     pub fn wave_record(&self, wave_id: u64) -> Result<Option<WaveRecord>> {
         match self.env.store().get(Column::Waves, &wave_key(wave_id))? {
@@ -748,6 +837,50 @@ impl Chain {
             None => Ok(vec![None; self.receipts(wave_id)?.len()]),
         }
     }
+}
+
+/// A value with its proof, as [`Chain::prove`] returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateProofAt {
+    /// The wave whose state it is (`None`: genesis only).
+    pub wave: Option<u64>,
+    /// That state's root (the wave record's `state_root`).
+    pub state_root: [u8; 32],
+    /// The key's value (`None`: absent).
+    pub value: Option<Vec<u8>>,
+    /// The proof of it.
+    pub proof: commit::StateProof,
+}
+
+/// Deletes compiled artifacts that no registered backend can load under any parameter set of
+/// the configuration (an engine or parameter upgrade changes the artifact tag): one range scan
+/// of each gap between the tags in use.
+fn prune_foreign_artifacts(store: &dyn Store, registry: &VmRegistry, config: &ExecConfig) -> Result<()> {
+    let mut tags: Vec<[u8; 32]> = registry
+        .types()
+        .filter_map(|ty| registry.vm(ty).ok())
+        .flat_map(|vm| config.param_sets().map(move |p| crate::cache::artifact_tag(&**vm, p)).collect::<Vec<_>>())
+        .collect();
+    tags.sort_unstable();
+    tags.dedup();
+    // Keys are tag ‖ code hash (64 bytes): a tag's keys all sort below tag ‖ 0xff… ‖ 0.
+    let mut bounds: Vec<Vec<u8>> = vec![Vec::new()];
+    for t in &tags {
+        bounds.push(t.to_vec());
+        bounds.push([&t[..], &[0xff; 33]].concat());
+    }
+    bounds.push(vec![0xff; 65]);
+    let mut batch = WriteBatch::new();
+    for gap in bounds.chunks(2) {
+        for (key, _) in store.scan_range(Column::Artifacts, &gap[0], &gap[1], usize::MAX)? {
+            batch.delete(Column::Artifacts, key);
+        }
+    }
+    if !batch.is_empty() {
+        tracing::info!(artifacts = batch.len(), "pruned artifacts of other engine versions or parameters");
+        store.write(batch)?;
+    }
+    Ok(())
 }
 
 /// Checks the configured parameters against the ones the store ran under.

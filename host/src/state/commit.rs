@@ -145,11 +145,17 @@ impl StateCommitment {
     /// Applies a wave's state diff: each touched shard gets its next version, computed and
     /// encoded in parallel; JMT nodes and versioned values go into `batch`. Returns the new
     /// commitment (the caller persists it with the batch).
+    ///
+    /// With `stale_wave` (a pruning node), what the update made obsolete goes into the stale
+    /// index under that wave id ([`Column::Stale`]): the nodes it replaced (jmt's stale node
+    /// index) and, for every key it wrote, the key's new version (its older versions are
+    /// obsolete). [`prune`] removes them once the wave leaves the retention window.
     pub fn apply(
         &self,
         store: &dyn Store,
         diff: &BTreeMap<StateKey, Value>,
         batch: &mut WriteBatch,
+        stale_wave: Option<u64>,
     ) -> Result<StateCommitment> {
         let mut per_shard: Vec<Vec<(KeyHash, Option<OwnedValue>)>> = vec![Vec::new(); SHARDS];
         for (k, v) in diff {
@@ -164,7 +170,7 @@ impl StateCommitment {
                 let version = self.versions[shard].map_or(0, |v| v + 1);
                 let reader = StoreTreeReader::new(store, shard as u8);
                 let (root, update) = put_shard(&Sha256Jmt::new(&reader), set, version)?;
-                let writes = encode_shard(shard as u8, &update).map_err(io)?;
+                let writes = encode_shard(shard as u8, &update, stale_wave).map_err(io)?;
                 Ok((shard, version, root, writes))
             })
             .collect::<Result<_>>()?;
@@ -206,6 +212,57 @@ impl StateCommitment {
     }
 }
 
+/// A proof of a key's value, or of its absence, against a state root: the sixteen shard
+/// roots (which hash to the state root) and the key's shard's JMT proof (`None` for a shard
+/// that was never written). Checked by [`verify_proof`], which needs nothing but the root.
+#[derive(Debug, Clone, PartialEq, BorshSerialize, BorshDeserialize)]
+pub struct StateProof {
+    /// Every shard's root.
+    pub shard_roots: [[u8; 32]; SHARDS],
+    /// The JMT proof in the key's shard.
+    pub jmt: Option<jmt::proof::SparseMerkleProof<Sha256>>,
+}
+
+impl StateCommitment {
+    /// `key`'s value in this commitment and a proof of it (or of its absence).
+    pub fn prove(&self, store: &dyn Store, key: &StateKey) -> Result<(Option<Vec<u8>>, StateProof)> {
+        let kh = key_hash(key);
+        let shard = shard_of(&kh);
+        let (value, jmt) = match self.versions[shard] {
+            Some(v) => {
+                let (value, proof) = Sha256Jmt::new(&StoreTreeReader::new(store, shard as u8)).get_with_proof(kh, v)?;
+                (value, Some(proof))
+            }
+            None => (None, None),
+        };
+        Ok((value, StateProof { shard_roots: self.roots, jmt }))
+    }
+}
+
+/// Checks that `proof` shows `key` holding `value` (`None`: absent) in the state whose root is
+/// `state_root`. Needs nothing but the root: the shard roots must hash to it, and the key's
+/// shard's JMT proof must lead from the key's leaf (or the evidence of its absence) to its
+/// shard root.
+pub fn verify_proof(state_root: &[u8; 32], key: &StateKey, value: Option<&[u8]>, proof: &StateProof) -> Result<()> {
+    let fail = |why: String| Err(Error::Commitment(format!("proof rejected: {why}")));
+    let claimed = StateCommitment { versions: [None; SHARDS], roots: proof.shard_roots }.root();
+    if &claimed != state_root {
+        return fail(format!("the shard roots hash to {}, not to the state root", hex::encode(claimed)));
+    }
+    let kh = key_hash(key);
+    let shard = shard_of(&kh);
+    let shard_root = proof.shard_roots[shard];
+    match &proof.jmt {
+        Some(p) => match p.verify(jmt::RootHash(shard_root), kh, value) {
+            Ok(()) => Ok(()),
+            Err(e) => fail(format!("shard {shard}: {e}")),
+        },
+        None if shard_root != EMPTY_SHARD_ROOT => fail(format!("shard {shard} is not empty but the proof has no path")),
+        None if value.is_some() => fail(format!("shard {shard} is empty, so it holds no value")),
+        None => Ok(()),
+    }
+}
+
 /// The latest committed value of `key`: the newest version of its key hash in
 /// [`Column::JmtValues`] (one forward seek), `None` if it was never written or was deleted.
 ///
@@ -228,12 +285,23 @@ fn versioned_value(store: &dyn Store, kh: &KeyHash, max_version: Version) -> Res
     }
 }
 
-/// Encodes one shard's update as store writes.
-fn encode_shard(shard: u8, update: &jmt::storage::TreeUpdateBatch) -> std::io::Result<Writes> {
+/// Encodes one shard's update as store writes (and its stale index under `stale_wave`).
+fn encode_shard(shard: u8, update: &jmt::storage::TreeUpdateBatch, stale_wave: Option<u64>) -> std::io::Result<Writes> {
     let node_batch = &update.node_batch;
-    let mut writes = Vec::with_capacity(node_batch.nodes().len() + node_batch.values().len());
+    let stale_len = stale_wave.map_or(0, |_| update.stale_node_index_batch.len() + node_batch.values().len());
+    let mut writes = Vec::with_capacity(node_batch.nodes().len() + node_batch.values().len() + stale_len);
     for (node_key, node) in node_batch.nodes() {
         writes.push((Column::JmtNodes, node_key_bytes(shard, node_key)?, borsh::to_vec(node)?));
+    }
+    if let Some(wave) = stale_wave {
+        for stale in &update.stale_node_index_batch {
+            let key = [&wave.to_be_bytes()[..], &[STALE_NODE], &node_key_bytes(shard, &stale.node_key)?].concat();
+            writes.push((Column::Stale, key, Vec::new()));
+        }
+        for (ver, kh) in node_batch.values().keys() {
+            let key = [&wave.to_be_bytes()[..], &[STALE_VALUES], &jmt_value_key(kh, *ver)].concat();
+            writes.push((Column::Stale, key, Vec::new()));
+        }
     }
     for ((ver, kh), value) in node_batch.values() {
         let stored = match value {
@@ -270,6 +338,89 @@ fn put_shard(
     } else {
         tree.put_value_set(set, version)
     }
+}
+
+/// Stale index kind: a replaced JMT node.
+const STALE_NODE: u8 = 0;
+/// Stale index kind: a key's versions older than the one named.
+const STALE_VALUES: u8 = 1;
+
+/// What one call of [`prune`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneStats {
+    /// JMT nodes deleted.
+    pub nodes: u64,
+    /// Superseded value versions deleted.
+    pub values: u64,
+    /// The wave of the last stale-index entry processed: every state at a wave `>= floor`
+    /// stays readable, older ones may not (`None`: nothing was due).
+    pub floor: Option<u64>,
+    /// Every entry up to the wave asked for was processed (the limit was not reached).
+    pub complete: bool,
+}
+
+/// Adds to `batch` the deletion of everything the waves `<= through` made obsolete (at most
+/// `limit` stale-index entries, oldest first; the rest waits for the next call), and of the
+/// index entries themselves. The states at waves `>= through` stay readable: a node replaced
+/// in wave `s` is only part of the states before `s`.
+///
+/// `from` is the floor an earlier call returned (every entry below it is gone): the scan
+/// starts there instead of walking the deletions RocksDB has not compacted away yet.
+pub fn prune(store: &dyn Store, from: u64, through: u64, limit: usize, batch: &mut WriteBatch) -> Result<PruneStats> {
+    let start = from.to_be_bytes();
+    let entries = match through.checked_add(1) {
+        Some(end) => store.scan_range(Column::Stale, &start, &end.to_be_bytes(), limit)?,
+        None => store.scan_prefix(Column::Stale, &[], limit)?,
+    };
+    let bad = |k: &[u8]| Error::Corrupt(format!("stale index entry {} is malformed", hex::encode(k)));
+    // Each key's older versions: one forward seek per version found (normally one).
+    let values: Vec<&[u8]> =
+        entries.iter().filter(|(k, _)| k.get(8) == Some(&STALE_VALUES)).map(|(k, _)| &k[9..]).collect();
+    let superseded: Vec<Vec<Vec<u8>>> = values
+        .par_iter()
+        .with_min_len(256)
+        .map(|vk| -> Result<Vec<Vec<u8>>> {
+            let (kh, ver) = split_value_key(vk).ok_or_else(|| bad(vk))?;
+            let mut out = Vec::new();
+            let mut below = ver;
+            while below > 0 {
+                match store.get_next(Column::JmtValues, kh, &[kh, &(!(below - 1)).to_be_bytes()[..]].concat())? {
+                    Some((found, _)) => {
+                        let (_, v) = split_value_key(&found).ok_or_else(|| bad(&found))?;
+                        out.push(found);
+                        below = v;
+                    }
+                    None => break,
+                }
+            }
+            Ok(out)
+        })
+        .collect::<Result<_>>()?;
+    let mut stats = PruneStats { complete: entries.len() < limit, ..PruneStats::default() };
+    for (key, _) in &entries {
+        let wave = key.get(..8).and_then(|w| <[u8; 8]>::try_from(w).ok()).ok_or_else(|| bad(key))?;
+        match key.get(8) {
+            Some(&STALE_NODE) => {
+                batch.delete(Column::JmtNodes, key[9..].to_vec());
+                stats.nodes += 1;
+            }
+            Some(&STALE_VALUES) => {}
+            _ => return Err(bad(key)),
+        }
+        batch.delete(Column::Stale, key.clone());
+        stats.floor = Some(u64::from_be_bytes(wave));
+    }
+    for found in superseded.into_iter().flatten() {
+        batch.delete(Column::JmtValues, found);
+        stats.values += 1;
+    }
+    Ok(stats)
+}
+
+/// A [`Column::JmtValues`] key's key hash and version.
+fn split_value_key(k: &[u8]) -> Option<(&[u8], u64)> {
+    let (kh, ver) = k.split_at_checked(32)?;
+    Some((kh, !u64::from_be_bytes(ver.try_into().ok()?)))
 }
 
 fn io(e: std::io::Error) -> Error {
@@ -375,7 +526,7 @@ mod tests {
         let store = crate::state::MemStore::new();
         let empty = StateCommitment::default();
         let mut batch = WriteBatch::new();
-        let c1 = empty.apply(&store, &diff(0..64, 1), &mut batch).unwrap();
+        let c1 = empty.apply(&store, &diff(0..64, 1), &mut batch, None).unwrap();
         store.write(batch).unwrap();
         assert_ne!(c1.root(), empty.root());
         let touched = c1.versions.iter().filter(|v| v.is_some()).count();
@@ -388,7 +539,7 @@ mod tests {
         let one = diff(5..6, 2);
         let shard = shard_of(&key_hash(&StateKey([5; 32])));
         let mut batch = WriteBatch::new();
-        let c2 = c1.apply(&store, &one, &mut batch).unwrap();
+        let c2 = c1.apply(&store, &one, &mut batch, None).unwrap();
         store.write(batch).unwrap();
         for s in 0..SHARDS {
             if s == shard {
@@ -410,11 +561,11 @@ mod tests {
         let (a, b) = (crate::state::MemStore::new(), crate::state::MemStore::new());
         let (mut ba, mut bb) = (WriteBatch::new(), WriteBatch::new());
         // Same final content reached in one step or two.
-        let one = StateCommitment::default().apply(&a, &diff(0..32, 1), &mut ba).unwrap();
-        let first = StateCommitment::default().apply(&b, &diff(0..16, 1), &mut bb).unwrap();
+        let one = StateCommitment::default().apply(&a, &diff(0..32, 1), &mut ba, None).unwrap();
+        let first = StateCommitment::default().apply(&b, &diff(0..16, 1), &mut bb, None).unwrap();
         b.write(bb).unwrap();
         let mut bb = WriteBatch::new();
-        let two = first.apply(&b, &diff(16..32, 1), &mut bb).unwrap();
+        let two = first.apply(&b, &diff(16..32, 1), &mut bb, None).unwrap();
         assert_eq!(one.root(), two.root());
     }
 

@@ -94,8 +94,9 @@ impl RocksStore {
 /// Layout 2: wave records carry the consensus-parameter hash, `meta/params` records the
 /// parameter history, transactions carry split read/write access lists. Layout 3: contract
 /// records carry a pending upgrade, the renounce and non-reentrant flags; consensus parameters
-/// carry the crypto and contract sections; two new transaction kinds.
-pub const STORE_LAYOUT: u32 = 3;
+/// carry the crypto and contract sections; two new transaction kinds. Layout 4: the `stale`
+/// column (the pruning index) and each wave's shard commitment in `meta` (proofs at a wave).
+pub const STORE_LAYOUT: u32 = 4;
 
 /// The `Meta` key holding the store's layout (`u32` little endian).
 pub const LAYOUT_KEY: &[u8] = b"store_layout";
@@ -146,6 +147,19 @@ impl Store for RocksStore {
             if !k.starts_with(prefix) || out.len() >= limit {
                 break;
             }
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn scan_range(&self, col: Column, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_total_order_seek(true);
+        ro.set_iterate_upper_bound(to.to_vec());
+        let it = self.db.iterator_cf_opt(self.cf(col)?, ro, IteratorMode::From(from, Direction::Forward));
+        for item in it.take(limit) {
+            let (k, v) = item.map_err(storage_err)?;
             out.push((k.to_vec(), v.to_vec()));
         }
         Ok(out)

@@ -26,12 +26,24 @@ pub enum Column {
     Waves,
     /// Chain head and other metadata.
     Meta,
+    /// The stale index of a pruning node: what a wave made obsolete, by wave id (big endian)
+    /// ‖ kind ‖ the obsolete entry (`0` ‖ a [`Column::JmtNodes`] key: a node the wave replaced;
+    /// `1` ‖ a [`Column::JmtValues`] key: the key's versions older than this one). Node-local,
+    /// empty on an archive node ([`crate::NodeConfig::retain_waves`]).
+    Stale,
 }
 
 impl Column {
     /// Every column.
-    pub const ALL: [Column; 6] =
-        [Column::JmtNodes, Column::JmtValues, Column::Artifacts, Column::Receipts, Column::Waves, Column::Meta];
+    pub const ALL: [Column; 7] = [
+        Column::JmtNodes,
+        Column::JmtValues,
+        Column::Artifacts,
+        Column::Receipts,
+        Column::Waves,
+        Column::Meta,
+        Column::Stale,
+    ];
 
     /// The RocksDB column-family name.
     pub const fn name(self) -> &'static str {
@@ -42,6 +54,7 @@ impl Column {
             Column::Receipts => "receipts",
             Column::Waves => "waves",
             Column::Meta => "meta",
+            Column::Stale => "stale",
         }
     }
 }
@@ -94,6 +107,8 @@ pub trait Store: Send + Sync {
     fn get_next(&self, col: Column, prefix: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
     /// Entries whose key starts with `prefix`, in key order, at most `limit`.
     fn scan_prefix(&self, col: Column, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Entries with `from <= key < to`, in key order, at most `limit`.
+    fn scan_range(&self, col: Column, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Applies a batch atomically.
     fn write(&self, batch: WriteBatch) -> Result<()>;
 }
@@ -147,6 +162,15 @@ impl Store for MemStore {
         Ok(cols
             .range((col, prefix.to_vec())..)
             .take_while(|((c, k), _)| *c == col && k.starts_with(prefix))
+            .take(limit)
+            .map(|((_, k), v)| (k.clone(), v.clone()))
+            .collect())
+    }
+
+    fn scan_range(&self, col: Column, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let cols = self.cols.read();
+        Ok(cols
+            .range((col, from.to_vec())..(col, to.to_vec()))
             .take(limit)
             .map(|((_, k), v)| (k.clone(), v.clone()))
             .collect())
