@@ -7,6 +7,7 @@ mod call_value;
 mod conformance;
 mod consensus_params;
 mod contracts_build;
+mod crash;
 mod crypto;
 mod differential;
 mod host_state;
