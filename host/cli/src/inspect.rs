@@ -17,10 +17,17 @@ pub enum What {
         /// Wave id.
         id: u64,
     },
-    /// An account: hex address or a test-account index.
+    /// An account: hex address or a test-account index; with `--proof`, its value with a
+    /// proof against the state root, checked here with nothing but the root.
     Account {
         /// Address (hex) or index.
         who: String,
+        /// Print the proof (shard roots, the JMT path) and verify it.
+        #[arg(long)]
+        proof: bool,
+        /// The state after this wave instead of the head (within the node's pruning window).
+        #[arg(long, requires = "proof")]
+        wave: Option<u64>,
     },
     /// A contract record.
     Contract {
@@ -85,10 +92,38 @@ pub fn run(cfg: &ChainConfig, what: What) -> Result<()> {
                 print_receipt(&format!("tx {i}"), r, notes.get(i).and_then(|n| n.as_deref()));
             }
         }
-        What::Account { who: w } => {
+        What::Account { who: w, proof: false, .. } => {
             let a = who(&w)?;
             let acct = chain.account(&a)?;
             println!("{a}\n  balance {}\n  nonce   {}", acct.balance, acct.nonce);
+        }
+        What::Account { who: w, proof: true, wave } => {
+            let a = who(&w)?;
+            let key = vmhost_abi::keys::account(&a);
+            let p = chain.prove(&key, wave)?;
+            let at = p.wave.map_or_else(|| "genesis".to_string(), |w| format!("wave {w}"));
+            println!("{a} at {at}");
+            match &p.value {
+                Some(v) => {
+                    let acct = vmhost::accounts::decode(v)?;
+                    println!("  balance {}\n  nonce   {}", acct.balance, acct.nonce);
+                }
+                None => println!("  no account (the proof shows the key absent)"),
+            }
+            let kh = vmhost::state::commit::key_hash(&key);
+            let shard = vmhost::state::commit::shard_of(&kh);
+            println!("  state key   {}", hex::encode(key.0));
+            println!("  key hash    {} (shard {shard})", hex::encode(kh.0));
+            println!("  state root  {}", hex::encode(p.state_root));
+            for (i, r) in p.proof.shard_roots.iter().enumerate() {
+                let mark = if i == shard { "  <- the key's shard" } else { "" };
+                println!("  shard {i:>2}    {}{mark}", hex::encode(r));
+            }
+            let bytes = borsh::to_vec(&p.proof)?;
+            println!("  proof       {} bytes (borsh): 0x{}", bytes.len(), hex::encode(&bytes));
+            vmhost::state::commit::verify_proof(&p.state_root, &key, p.value.as_deref(), &p.proof)
+                .context("the proof does not verify")?;
+            println!("  verified against the state root");
         }
         What::Contract { address } => {
             let a = parse_address(&address)?;

@@ -267,3 +267,25 @@ fn the_vault_scenario_script_runs() {
     assert!(out.status.success(), "{text}\n{err}");
     assert!(text.ends_with("vault scenario: ok\n"), "{text}");
 }
+
+#[test]
+fn inspect_account_proof_prints_a_proof_that_verifies_against_the_head_root() {
+    let dir = tempfile::tempdir().expect("tmp");
+    assert!(vmhost(dir.path(), &["demo", "--transfers", "20"]).status.success());
+    let head = stdout(&vmhost(dir.path(), &["inspect", "head"]));
+    let root = head.lines().find_map(|l| l.strip_prefix("state root   ")).expect("root").to_string();
+    for who in ["1", &format!("0x{}", "ee".repeat(32))] {
+        let out = vmhost(dir.path(), &["inspect", "account", who, "--proof"]);
+        let text = stdout(&out);
+        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains(&format!("state root  {root}")), "{text}");
+        assert!(text.contains("verified against the state root"), "{text}");
+    }
+    let absent = stdout(&vmhost(dir.path(), &["inspect", "account", &"ee".repeat(32), "--proof"]));
+    assert!(absent.contains("no account (the proof shows the key absent)"), "{absent}");
+    let past = stdout(&vmhost(dir.path(), &["inspect", "account", "1", "--proof", "--wave", "1"]));
+    assert!(past.contains("at wave 1") && past.contains("verified"), "{past}");
+    let future = vmhost(dir.path(), &["inspect", "account", "1", "--proof", "--wave", "99"]);
+    assert!(!future.status.success());
+    assert!(String::from_utf8_lossy(&future.stderr).contains("wave 99 is not committed"));
+}
