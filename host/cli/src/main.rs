@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_parallel;
+mod bench_scale;
 mod calibrate;
 mod chain;
 mod chart;
@@ -166,6 +167,24 @@ enum Cmd {
         /// largest transaction can run against the node's timeout.
         #[arg(long)]
         calibrate: bool,
+        /// Instead: dry-run waves of growing size (`--sizes`) and report µs and memory per
+        /// transaction, over a state sized to each wave and over one fixed state.
+        #[arg(long)]
+        scale: bool,
+        /// Wave sizes of `--scale`.
+        #[arg(long, value_delimiter = ',', default_value = "2000,20000,200000")]
+        sizes: Vec<u64>,
+        /// Instead: commit `--waves` waves of `--txs` native transfers (default 10,000) to a
+        /// temporary RocksDB store, as an archive and as a pruning node: tx/s end to end and
+        /// disk per million transfers.
+        #[arg(long)]
+        commit: bool,
+        /// Waves of `--commit`.
+        #[arg(long, default_value_t = 100)]
+        waves: u64,
+        /// The pruning node's window of `--commit`, in waves.
+        #[arg(long, default_value_t = 10)]
+        retain: u64,
     },
 }
 
@@ -236,6 +255,10 @@ fn main() -> Result<()> {
         Cmd::Trace { call, gas, json } => sent(chain::trace_cmd(&cfg, call.args(gas)?, json)),
         Cmd::Inspect { what } => inspect::run(&cfg, what),
         Cmd::Bench { calibrate: true, .. } => calibrate::run(&cfg),
+        Cmd::Bench { scale: true, sizes, .. } => bench_scale::run_scale(&cfg, &sizes),
+        Cmd::Bench { commit: true, txs, waves, retain, .. } => {
+            bench_scale::run_commit(&cfg, txs.unwrap_or(10_000), waves, retain)
+        }
         Cmd::Bench { txs, .. } if cli.threads.is_some() => bench_parallel::run(&cfg, txs.unwrap_or(10_000)),
         Cmd::Bench { txs, backends, chart, plugin, .. } => {
             bench::run(&cfg, txs.unwrap_or(2_000), &backends, chart.as_deref(), plugin.as_deref())

@@ -196,10 +196,10 @@ fn slot_index_key(contract: &Address, slot: &[u8; 32]) -> Vec<u8> {
 /// `Meta` key of the pruning floor: the oldest wave whose state is still readable (`u64` BE).
 const FLOOR_KEY: &[u8] = b"prune_floor";
 
-/// Stale-index entries one commit prunes at most (about 100 bytes each in flight): a normal
-/// wave's entries are far fewer, a node that turns pruning on or shortens its window catches
-/// up over several commits.
-const PRUNE_LIMIT: usize = 500_000;
+/// Stale-index entries (one per shard and wave) one commit prunes at most: 16 waves' worth
+/// (a 10K-transfer wave's are ~2 MB). A wave that falls out of the window needs one; a node
+/// that shortens its window catches up over several commits.
+const PRUNE_LIMIT: usize = 256;
 
 /// Where a wave's shard commitment is kept (`commit/` ‖ wave id): a proof at a past wave
 /// starts from it.
@@ -285,6 +285,9 @@ impl Chain {
         };
         if config.node.retain_waves > 0 {
             prune_foreign_artifacts(&*store, &registry, &config)?;
+        }
+        if floor > 0 {
+            set_value_floor(&*store, floor)?;
         }
         let env = Arc::new(Env { registry, modules, config, services, store: store.clone(), nested_call_stack });
         tracing::info!(waves = head.waves, root = %hex::encode(head.state_root), stack, floor, "chain opened");
@@ -581,7 +584,12 @@ impl Chain {
         // A pruning node indexes what this wave makes obsolete, and deletes what the wave that
         // just left the window made obsolete (the states from `through` on stay readable).
         let stale_wave = (retain > 0).then_some(block.wave_id);
-        let through = (retain > 0).then(|| (block.wave_id + 1).checked_sub(retain)).flatten();
+        // Never the wave being committed: its own stale entries are in this batch, not yet in
+        // the store.
+        let through = (retain > 0)
+            .then(|| (block.wave_id + 1).checked_sub(retain))
+            .flatten()
+            .and_then(|t| Some(t.min(block.wave_id.checked_sub(1)?)));
         let store = &**self.env.store();
         // The state commitment, the pruning and the receipts' roots and encoding are
         // independent: run them side by side (the JMT shards rarely keep both threads busy).
@@ -600,24 +608,21 @@ impl Chain {
                     || -> Result<_> {
                         let mut batch = WriteBatch::new();
                         let Some(through) = through.filter(|t| *t >= self.floor) else {
-                            return Ok((self.floor, batch));
+                            return Ok((self.floor, batch, 0));
                         };
+                        let t = std::time::Instant::now();
                         let stats = commit::prune(store, self.floor, through, PRUNE_LIMIT, &mut batch)?;
                         // Done up to `through`: the window starts there. Cut short: at the
                         // last wave whose entries it reached.
                         let floor = if stats.complete { through } else { stats.floor.unwrap_or(self.floor) };
-                        Ok((floor.max(self.floor), batch))
+                        tracing::debug!(nodes = stats.nodes, floor, "pruned");
+                        Ok((floor.max(self.floor), batch, t.elapsed().as_micros() as u64))
                     },
                 );
                 let (version, commitment, mut batch) = applied?;
-                let (floor, prune_batch) = pruned?;
-                for (col, key, value) in prune_batch.into_ops() {
-                    match value {
-                        Some(v) => batch.put(col, key, v),
-                        None => batch.delete(col, key),
-                    }
-                }
-                Ok((version, commitment, batch, floor))
+                let (floor, prune_batch, prune_us) = pruned?;
+                batch.append(prune_batch);
+                Ok((version, commitment, batch, floor, prune_us))
             },
             || -> Result<_> {
                 let events: Vec<&vmhost_abi::Event> = receipts.iter().flat_map(|r| r.events.iter()).collect();
@@ -629,7 +634,7 @@ impl Chain {
                 Ok((roots, borsh::to_vec(&receipts).map_err(enc)?))
             },
         );
-        let (version, commitment, mut batch, floor) = state?;
+        let (version, commitment, mut batch, floor, prune_us) = state?;
         let ((events_root, events_bloom, receipts_root), encoded_receipts) = wave_part?;
         let jmt_done = std::time::Instant::now();
         let state_root = commitment.root();
@@ -651,12 +656,7 @@ impl Chain {
             version: version.unwrap_or(0),
             params_hash: params.hash(),
         };
-        for (col, key, value) in params_batch.into_ops() {
-            match value {
-                Some(v) => batch.put(col, key, v),
-                None => batch.delete(col, key),
-            }
-        }
+        batch.append(params_batch);
         for (key, artifact) in artifacts {
             batch.put(Column::Artifacts, key, artifact);
         }
@@ -690,7 +690,10 @@ impl Chain {
         let written = std::time::Instant::now();
         self.cache.mark_committed(self.env.config.node.wave_cache_max_entries);
         self.head = head;
-        self.floor = floor;
+        if floor != self.floor {
+            self.floor = floor;
+            set_value_floor(store, floor)?;
+        }
         if let Some(log) = new_log {
             self.params_log = log;
         }
@@ -699,6 +702,7 @@ impl Chain {
             gas = record.gas_used,
             changed = diff.len(),
             jmt_us = (jmt_done - started).as_micros() as u64,
+            prune_us,
             encode_us = (encoded - jmt_done).as_micros() as u64,
             write_us = (written - encoded).as_micros() as u64,
             "wave committed"
@@ -850,6 +854,18 @@ pub struct StateProofAt {
     pub value: Option<Vec<u8>>,
     /// The proof of it.
     pub proof: commit::StateProof,
+}
+
+/// Tells the store the shard versions of the oldest readable state (the first committed wave
+/// from `floor` on), below which it may drop superseded value versions.
+fn set_value_floor(store: &dyn Store, floor: u64) -> Result<()> {
+    let end = [&b"commit/"[..], &[0xff; 9]].concat();
+    let Some((_, bytes)) = store.scan_range(Column::Meta, &commitment_key(floor), &end, 1)?.pop() else {
+        return Ok(());
+    };
+    let c = StateCommitment::try_from_slice(&bytes).map_err(|e| Error::Corrupt(format!("wave commitment: {e}")))?;
+    store.set_value_floor(&c.versions);
+    Ok(())
 }
 
 /// Deletes compiled artifacts that no registered backend can load under any parameter set of

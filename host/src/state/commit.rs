@@ -146,10 +146,10 @@ impl StateCommitment {
     /// encoded in parallel; JMT nodes and versioned values go into `batch`. Returns the new
     /// commitment (the caller persists it with the batch).
     ///
-    /// With `stale_wave` (a pruning node), what the update made obsolete goes into the stale
-    /// index under that wave id ([`Column::Stale`]): the nodes it replaced (jmt's stale node
-    /// index) and, for every key it wrote, the key's new version (its older versions are
-    /// obsolete). [`prune`] removes them once the wave leaves the retention window.
+    /// With `stale_wave` (a pruning node), the nodes the update replaced (jmt's stale node
+    /// index) go into the stale index under that wave id ([`Column::Stale`]); [`prune`]
+    /// removes them once the wave leaves the retention window. (Superseded value versions
+    /// need no index: the store drops them as it compacts, [`Store::set_value_floor`].)
     pub fn apply(
         &self,
         store: &dyn Store,
@@ -288,19 +288,22 @@ fn versioned_value(store: &dyn Store, kh: &KeyHash, max_version: Version) -> Res
 /// Encodes one shard's update as store writes (and its stale index under `stale_wave`).
 fn encode_shard(shard: u8, update: &jmt::storage::TreeUpdateBatch, stale_wave: Option<u64>) -> std::io::Result<Writes> {
     let node_batch = &update.node_batch;
-    let stale_len = stale_wave.map_or(0, |_| update.stale_node_index_batch.len() + node_batch.values().len());
-    let mut writes = Vec::with_capacity(node_batch.nodes().len() + node_batch.values().len() + stale_len);
+    let mut writes = Vec::with_capacity(node_batch.nodes().len() + node_batch.values().len() + 1);
     for (node_key, node) in node_batch.nodes() {
         writes.push((Column::JmtNodes, node_key_bytes(shard, node_key)?, borsh::to_vec(node)?));
     }
     if let Some(wave) = stale_wave {
-        for stale in &update.stale_node_index_batch {
-            let key = [&wave.to_be_bytes()[..], &[STALE_NODE], &node_key_bytes(shard, &stale.node_key)?].concat();
-            writes.push((Column::Stale, key, Vec::new()));
-        }
-        for (ver, kh) in node_batch.values().keys() {
-            let key = [&wave.to_be_bytes()[..], &[STALE_VALUES], &jmt_value_key(kh, *ver)].concat();
-            writes.push((Column::Stale, key, Vec::new()));
+        // The whole shard's stale set as one entry: one write per shard and wave instead of
+        // one per node (a 10K-transfer wave replaces ~30K nodes).
+        let set = StaleSet {
+            nodes: update
+                .stale_node_index_batch
+                .iter()
+                .map(|s| node_key_bytes(shard, &s.node_key))
+                .collect::<std::io::Result<_>>()?,
+        };
+        if !set.nodes.is_empty() {
+            writes.push((Column::Stale, stale_key(wave, shard).to_vec(), borsh::to_vec(&set)?));
         }
     }
     for ((ver, kh), value) in node_batch.values() {
@@ -340,18 +343,26 @@ fn put_shard(
     }
 }
 
-/// Stale index kind: a replaced JMT node.
-const STALE_NODE: u8 = 0;
-/// Stale index kind: a key's versions older than the one named.
-const STALE_VALUES: u8 = 1;
+/// What one wave made obsolete in one shard ([`Column::Stale`] under wave ‖ shard): the JMT
+/// nodes it replaced ([`Column::JmtNodes`] keys).
+#[derive(Debug, Default, BorshSerialize, BorshDeserialize)]
+struct StaleSet {
+    nodes: Vec<Vec<u8>>,
+}
+
+/// The stale index key of `wave` and `shard`.
+fn stale_key(wave: u64, shard: u8) -> [u8; 9] {
+    let mut k = [0; 9];
+    k[..8].copy_from_slice(&wave.to_be_bytes());
+    k[8] = shard;
+    k
+}
 
 /// What one call of [`prune`] removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PruneStats {
     /// JMT nodes deleted.
     pub nodes: u64,
-    /// Superseded value versions deleted.
-    pub values: u64,
     /// The wave of the last stale-index entry processed: every state at a wave `>= floor`
     /// stays readable, older ones may not (`None`: nothing was due).
     pub floor: Option<u64>,
@@ -359,7 +370,7 @@ pub struct PruneStats {
     pub complete: bool,
 }
 
-/// Adds to `batch` the deletion of everything the waves `<= through` made obsolete (at most
+/// Adds to `batch` the deletion of the JMT nodes the waves `<= through` replaced (at most
 /// `limit` stale-index entries, oldest first; the rest waits for the next call), and of the
 /// index entries themselves. The states at waves `>= through` stay readable: a node replaced
 /// in wave `s` is only part of the states before `s`.
@@ -373,54 +384,26 @@ pub fn prune(store: &dyn Store, from: u64, through: u64, limit: usize, batch: &m
         None => store.scan_prefix(Column::Stale, &[], limit)?,
     };
     let bad = |k: &[u8]| Error::Corrupt(format!("stale index entry {} is malformed", hex::encode(k)));
-    // Each key's older versions: one forward seek per version found (normally one).
-    let values: Vec<&[u8]> =
-        entries.iter().filter(|(k, _)| k.get(8) == Some(&STALE_VALUES)).map(|(k, _)| &k[9..]).collect();
-    let superseded: Vec<Vec<Vec<u8>>> = values
-        .par_iter()
-        .with_min_len(256)
-        .map(|vk| -> Result<Vec<Vec<u8>>> {
-            let (kh, ver) = split_value_key(vk).ok_or_else(|| bad(vk))?;
-            let mut out = Vec::new();
-            let mut below = ver;
-            while below > 0 {
-                match store.get_next(Column::JmtValues, kh, &[kh, &(!(below - 1)).to_be_bytes()[..]].concat())? {
-                    Some((found, _)) => {
-                        let (_, v) = split_value_key(&found).ok_or_else(|| bad(&found))?;
-                        out.push(found);
-                        below = v;
-                    }
-                    None => break,
-                }
-            }
-            Ok(out)
-        })
-        .collect::<Result<_>>()?;
     let mut stats = PruneStats { complete: entries.len() < limit, ..PruneStats::default() };
-    for (key, _) in &entries {
+    for (key, value) in &entries {
         let wave = key.get(..8).and_then(|w| <[u8; 8]>::try_from(w).ok()).ok_or_else(|| bad(key))?;
-        match key.get(8) {
-            Some(&STALE_NODE) => {
-                batch.delete(Column::JmtNodes, key[9..].to_vec());
-                stats.nodes += 1;
-            }
-            Some(&STALE_VALUES) => {}
-            _ => return Err(bad(key)),
+        let set = StaleSet::try_from_slice(value).map_err(|_| bad(key))?;
+        for node in set.nodes {
+            batch.delete(Column::JmtNodes, node);
+            stats.nodes += 1;
         }
-        batch.delete(Column::Stale, key.clone());
         stats.floor = Some(u64::from_be_bytes(wave));
     }
-    for found in superseded.into_iter().flatten() {
-        batch.delete(Column::JmtValues, found);
-        stats.values += 1;
+    // The index entries themselves: one range, up to the wave asked for, or just past the
+    // last entry processed when cut short.
+    if let Some((last, _)) = entries.last() {
+        let end = match through.checked_add(1) {
+            Some(end) if stats.complete => end.to_be_bytes().to_vec(),
+            _ => [&last[..], &[0]].concat(),
+        };
+        batch.delete_range(Column::Stale, start.to_vec(), end);
     }
     Ok(stats)
-}
-
-/// A [`Column::JmtValues`] key's key hash and version.
-fn split_value_key(k: &[u8]) -> Option<(&[u8], u64)> {
-    let (kh, ver) = k.split_at_checked(32)?;
-    Some((kh, !u64::from_be_bytes(ver.try_into().ok()?)))
 }
 
 fn io(e: std::io::Error) -> Error {

@@ -2,15 +2,101 @@
 
 use std::path::Path;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use rocksdb::{ColumnFamilyDescriptor, Direction, IteratorMode, Options, DB};
 
 use super::store::{Column, Store, WriteBatch};
 use crate::error::{Error, Result};
 
+/// Length of the [`Column::JmtValues`] prefix: a key hash (its versions follow it).
+const VALUE_PREFIX: usize = 32;
+
+/// Read options for seeks within `prefix` of `col`: prefix seeks (bloom filters skip sorted
+/// runs without the prefix) where the column has that prefix extractor, total order otherwise.
+fn seek_options(col: Column, prefix_len: usize) -> rocksdb::ReadOptions {
+    let mut ro = rocksdb::ReadOptions::default();
+    if col == Column::JmtValues && prefix_len == VALUE_PREFIX {
+        ro.set_prefix_same_as_start(true);
+    } else {
+        ro.set_total_order_seek(true);
+    }
+    ro
+}
+
+/// Per JMT shard, the version of the oldest state still read (`u64::MAX`: keep every version).
+type ValueFloor = Arc<[AtomicU64; 16]>;
+
+/// Drops superseded value versions as RocksDB compacts [`Column::JmtValues`]: of one key
+/// hash's versions (they sort newest first), those above the shard's floor version are kept,
+/// then the first at or below it (the value the oldest readable state sees), and every older
+/// one goes. A version is only dropped after a newer one at or below the floor has been kept
+/// in the same compaction, so the value any readable state sees is never dropped, whichever
+/// files a compaction takes. Costs no write and no read: pruning of values rides on the
+/// compactions RocksDB runs anyway.
+struct SupersededVersions {
+    floor: ValueFloor,
+}
+
+struct SupersededFilter {
+    /// The floor when the compaction started (it only rises: an older one is safe).
+    floor: [u64; 16],
+    last: Option<[u8; VALUE_PREFIX]>,
+    kept_at_floor: bool,
+}
+
+impl rocksdb::compaction_filter_factory::CompactionFilterFactory for SupersededVersions {
+    type Filter = SupersededFilter;
+
+    fn create(&mut self, _: rocksdb::compaction_filter_factory::CompactionFilterContext) -> SupersededFilter {
+        SupersededFilter {
+            floor: std::array::from_fn(|i| self.floor[i].load(Ordering::Acquire)),
+            last: None,
+            kept_at_floor: false,
+        }
+    }
+
+    fn name(&self) -> &std::ffi::CStr {
+        c"vmhost-superseded-versions"
+    }
+}
+
+impl rocksdb::compaction_filter::CompactionFilter for SupersededFilter {
+    fn filter(&mut self, _level: u32, key: &[u8], _value: &[u8]) -> rocksdb::compaction_filter::Decision {
+        use rocksdb::compaction_filter::Decision;
+        let (Some(kh), Some(ver)) = (key.get(..VALUE_PREFIX), key.get(VALUE_PREFIX..)) else {
+            return Decision::Keep;
+        };
+        let (Ok(kh), Ok(ver)) = (<[u8; VALUE_PREFIX]>::try_from(kh), <[u8; 8]>::try_from(ver)) else {
+            return Decision::Keep;
+        };
+        let version = !u64::from_be_bytes(ver);
+        if self.last != Some(kh) {
+            self.last = Some(kh);
+            self.kept_at_floor = false;
+        }
+        let floor = self.floor[(kh[0] >> 4) as usize];
+        if floor == u64::MAX || version > floor {
+            Decision::Keep
+        } else if !self.kept_at_floor {
+            self.kept_at_floor = true;
+            Decision::Keep
+        } else {
+            Decision::Remove
+        }
+    }
+
+    fn name(&self) -> &std::ffi::CStr {
+        c"vmhost-superseded-versions"
+    }
+}
+
 /// A RocksDB-backed store.
 pub struct RocksStore {
     db: DB,
     sync: bool,
+    value_floor: ValueFloor,
 }
 
 impl std::fmt::Debug for RocksStore {
@@ -37,10 +123,29 @@ impl RocksStore {
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
         opts.set_max_background_jobs(2);
+        let value_floor: ValueFloor = Arc::new(std::array::from_fn(|_| AtomicU64::new(u64::MAX)));
         let cfs = Column::ALL.iter().map(|c| {
             let mut cf_opts = Options::default();
-            if *c == Column::JmtValues {
-                cf_opts.set_prefix_extractor(rocksdb::SliceTransform::create_fixed_prefix(32));
+            match c {
+                // Every read is a seek within one key hash (its versions): prefix bloom filters
+                // in the memtable and the SST files let a seek skip every sorted run without
+                // that key hash, instead of positioning an iterator in each.
+                Column::JmtValues => {
+                    cf_opts.set_compaction_filter_factory(SupersededVersions { floor: value_floor.clone() });
+                    cf_opts.set_prefix_extractor(rocksdb::SliceTransform::create_fixed_prefix(VALUE_PREFIX));
+                    cf_opts.set_memtable_prefix_bloom_ratio(0.1);
+                    let mut table = rocksdb::BlockBasedOptions::default();
+                    table.set_bloom_filter(10.0, false);
+                    table.set_whole_key_filtering(false);
+                    cf_opts.set_block_based_table_factory(&table);
+                }
+                // Point reads of nodes: whole-key bloom filters.
+                Column::JmtNodes => {
+                    let mut table = rocksdb::BlockBasedOptions::default();
+                    table.set_bloom_filter(10.0, false);
+                    cf_opts.set_block_based_table_factory(&table);
+                }
+                _ => {}
             }
             ColumnFamilyDescriptor::new(c.name(), cf_opts)
         });
@@ -58,7 +163,7 @@ impl RocksStore {
             }
         }
         let db = DB::open_cf_descriptors(&opts, path.as_ref(), cfs).map_err(storage_err)?;
-        let store = Self { db, sync };
+        let store = Self { db, sync, value_floor };
         store.check_layout(path.as_ref())?;
         Ok(store)
     }
@@ -82,6 +187,15 @@ impl RocksStore {
                 self.db.put_cf(meta, LAYOUT_KEY, STORE_LAYOUT.to_le_bytes()).map_err(storage_err)
             }
         }
+    }
+
+    /// Compacts every column family fully (tools and benchmarks: what the data takes once
+    /// RocksDB has dropped what deletions and overwrites left behind).
+    pub fn compact(&self) -> Result<()> {
+        for col in Column::ALL {
+            self.db.compact_range_cf(self.cf(col)?, None::<&[u8]>, None::<&[u8]>);
+        }
+        self.db.flush().map_err(storage_err)
     }
 
     fn cf(&self, col: Column) -> Result<&rocksdb::ColumnFamily> {
@@ -123,8 +237,7 @@ impl Store for RocksStore {
     }
 
     fn get_next(&self, col: Column, prefix: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
-        let mut ro = rocksdb::ReadOptions::default();
-        ro.set_total_order_seek(true);
+        let ro = seek_options(col, prefix.len());
         let mut it = self.db.raw_iterator_cf_opt(self.cf(col)?, ro);
         it.seek(key);
         if !it.valid() {
@@ -165,6 +278,27 @@ impl Store for RocksStore {
         Ok(out)
     }
 
+    fn keys_in_ranges(&self, col: Column, ranges: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<Vec<u8>>> {
+        // Prefix seeks when every range lies within one key hash of the values column.
+        let within_prefix = col == Column::JmtValues
+            && ranges.iter().all(|(f, t)| f.len() >= VALUE_PREFIX && t.starts_with(&f[..VALUE_PREFIX]));
+        let ro = seek_options(col, if within_prefix { VALUE_PREFIX } else { 0 });
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(col)?, ro);
+        let mut out = Vec::new();
+        for (from, to) in ranges {
+            it.seek(from);
+            while let Some(k) = it.key() {
+                if k >= to.as_slice() {
+                    break;
+                }
+                out.push(k.to_vec());
+                it.next();
+            }
+            it.status().map_err(storage_err)?;
+        }
+        Ok(out)
+    }
+
     fn write(&self, batch: WriteBatch) -> Result<()> {
         // Column by column, in key order: each column's memtable is a skip list that reuses the
         // previous insertion's position, so sorted keys insert faster than a wave's hash-ordered
@@ -175,7 +309,8 @@ impl Store for RocksStore {
         // RocksDB's per-record overhead in a batch (tag, column id, two varint lengths).
         const RECORD_OVERHEAD: usize = 24;
         let mut bytes = 0;
-        for op in batch.into_ops() {
+        let (ops, ranges) = batch.into_parts();
+        for op in ops {
             bytes += op.1.len() + op.2.as_ref().map_or(0, Vec::len) + RECORD_OVERHEAD;
             per_col[op.0 as usize].push(op);
         }
@@ -193,8 +328,17 @@ impl Store for RocksStore {
                 }
             }
         }
+        for (col, from, to) in ranges {
+            wb.delete_range_cf(self.cf(col)?, from, to);
+        }
         let mut wo = rocksdb::WriteOptions::default();
         wo.set_sync(self.sync);
         self.db.write_opt(wb, &wo).map_err(storage_err)
+    }
+
+    fn set_value_floor(&self, versions: &[Option<u64>; 16]) {
+        for (slot, v) in self.value_floor.iter().zip(versions) {
+            slot.store(v.unwrap_or(u64::MAX), Ordering::Release);
+        }
     }
 }

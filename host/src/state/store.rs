@@ -26,10 +26,9 @@ pub enum Column {
     Waves,
     /// Chain head and other metadata.
     Meta,
-    /// The stale index of a pruning node: what a wave made obsolete, by wave id (big endian)
-    /// ‖ kind ‖ the obsolete entry (`0` ‖ a [`Column::JmtNodes`] key: a node the wave replaced;
-    /// `1` ‖ a [`Column::JmtValues`] key: the key's versions older than this one). Node-local,
-    /// empty on an archive node ([`crate::NodeConfig::retain_waves`]).
+    /// The stale index of a pruning node: the JMT nodes a wave replaced, by wave id (big
+    /// endian) ‖ shard → borsh list of [`Column::JmtNodes`] keys. Node-local, empty on an
+    /// archive node ([`crate::NodeConfig::retain_waves`]).
     Stale,
 }
 
@@ -66,6 +65,8 @@ pub type BatchOp = (Column, Vec<u8>, Option<Vec<u8>>);
 #[derive(Debug, Default, Clone)]
 pub struct WriteBatch {
     ops: Vec<BatchOp>,
+    /// Range deletions `[from, to)`, applied after the point writes.
+    ranges: Vec<(Column, Vec<u8>, Vec<u8>)>,
 }
 
 impl WriteBatch {
@@ -81,21 +82,35 @@ impl WriteBatch {
     pub fn delete(&mut self, col: Column, key: impl Into<Vec<u8>>) {
         self.ops.push((col, key.into(), None));
     }
-    /// Number of writes.
+    /// Adds the deletion of every key `k` with `from <= k < to` in `col`, applied after the
+    /// batch's point writes (one range tombstone in RocksDB, whatever the number of keys).
+    pub fn delete_range(&mut self, col: Column, from: impl Into<Vec<u8>>, to: impl Into<Vec<u8>>) {
+        self.ranges.push((col, from.into(), to.into()));
+    }
+    /// Moves every write of `other` to the end of this batch.
+    pub fn append(&mut self, other: WriteBatch) {
+        self.ops.extend(other.ops);
+        self.ranges.extend(other.ranges);
+    }
+    /// Number of point writes.
     pub fn len(&self) -> usize {
         self.ops.len()
     }
-    /// True when empty.
+    /// True when it writes nothing.
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
+        self.ops.is_empty() && self.ranges.is_empty()
+    }
+    /// The range deletions, in order.
+    pub fn ranges(&self) -> &[(Column, Vec<u8>, Vec<u8>)] {
+        &self.ranges
     }
     /// The writes, in order.
     pub fn ops(&self) -> &[BatchOp] {
         &self.ops
     }
-    /// Consumes the batch.
-    pub fn into_ops(self) -> Vec<BatchOp> {
-        self.ops
+    /// Consumes the batch: its point writes and its range deletions.
+    pub fn into_parts(self) -> (Vec<BatchOp>, Vec<(Column, Vec<u8>, Vec<u8>)>) {
+        (self.ops, self.ranges)
     }
 }
 
@@ -109,8 +124,19 @@ pub trait Store: Send + Sync {
     fn scan_prefix(&self, col: Column, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Entries with `from <= key < to`, in key order, at most `limit`.
     fn scan_range(&self, col: Column, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// The keys in any of `ranges` (`[from, to)` each, sorted ascending and not overlapping),
+    /// in order. One iterator serves every range: far cheaper than a seek of its own per range.
+    fn keys_in_ranges(&self, col: Column, ranges: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<Vec<u8>>>;
     /// Applies a batch atomically.
     fn write(&self, batch: WriteBatch) -> Result<()>;
+    /// Declares, per JMT shard, the version of the oldest state the node still reads (`None`:
+    /// keep every version of that shard): of a key's versions at or below it, only the newest
+    /// is still needed, and a store may drop the older ones whenever it likes (RocksDB does as
+    /// it compacts). Called after the pruning floor moved and was committed; it only rises.
+    /// The default keeps everything (the in-memory store).
+    fn set_value_floor(&self, versions: &[Option<u64>; 16]) {
+        let _ = versions;
+    }
 }
 
 /// Every column's entries, keyed by (column, key).
@@ -176,6 +202,14 @@ impl Store for MemStore {
             .collect())
     }
 
+    fn keys_in_ranges(&self, col: Column, ranges: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<Vec<u8>>> {
+        let cols = self.cols.read();
+        Ok(ranges
+            .iter()
+            .flat_map(|(from, to)| cols.range((col, from.clone())..(col, to.clone())).map(|((_, k), _)| k.clone()))
+            .collect())
+    }
+
     fn write(&self, batch: WriteBatch) -> Result<()> {
         let left = self.fail_writes_after.load(Ordering::SeqCst);
         if left == 0 {
@@ -185,7 +219,8 @@ impl Store for MemStore {
             self.fail_writes_after.store(left - 1, Ordering::SeqCst);
         }
         let mut cols = self.cols.write();
-        for (col, key, value) in batch.into_ops() {
+        let (ops, ranges) = batch.into_parts();
+        for (col, key, value) in ops {
             match value {
                 Some(v) => {
                     cols.insert((col, key), v);
@@ -193,6 +228,12 @@ impl Store for MemStore {
                 None => {
                     cols.remove(&(col, key));
                 }
+            }
+        }
+        for (col, from, to) in ranges {
+            let doomed: Vec<(Column, Vec<u8>)> = cols.range((col, from)..(col, to)).map(|(k, _)| k.clone()).collect();
+            for k in doomed {
+                cols.remove(&k);
             }
         }
         Ok(())
