@@ -111,11 +111,11 @@ pub fn run_scale(cfg: &ChainConfig, sizes: &[u64]) -> Result<()> {
                     own = open(cfg, Arc::new(MemStore::new()), n)?;
                     let (w1, w2) =
                         (own.1.native_wave(0, Contention::Disjoint), own.1.token_wave(0, Contention::Disjoint));
-                    (&mut own.0, w1, w2, format!("sized to the wave, same wave"))
+                    (&mut own.0, w1, w2, "sized to the wave, same wave".to_string())
                 }
                 1 if n < largest => {
                     let take = |w: &[Transaction]| w[..n as usize].to_vec();
-                    (&mut fixed.0, take(&all_natives), take(&all_tokens), format!("fixed, same wave"))
+                    (&mut fixed.0, take(&all_natives), take(&all_tokens), "fixed, same wave".to_string())
                 }
                 2 if n < largest => {
                     (&mut fixed.0, all_natives.clone(), all_tokens.clone(), "fixed, new accounts each run".to_string())

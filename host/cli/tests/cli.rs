@@ -289,3 +289,16 @@ fn inspect_account_proof_prints_a_proof_that_verifies_against_the_head_root() {
     assert!(!future.status.success());
     assert!(String::from_utf8_lossy(&future.stderr).contains("wave 99 is not committed"));
 }
+
+#[test]
+fn bench_scale_and_commit_run_and_print_their_tables() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let scale = vmhost(dir.path(), &["bench", "--scale", "--sizes", "20,40"]);
+    let text = stdout(&scale);
+    assert!(scale.status.success(), "{text}{}", String::from_utf8_lossy(&scale.stderr));
+    assert!(text.contains("fixed, new accounts each run") && text.lines().count() >= 5, "{text}");
+    let commit = vmhost(dir.path(), &["bench", "--commit", "--txs", "50", "--waves", "4", "--retain", "1"]);
+    let text = stdout(&commit);
+    assert!(commit.status.success(), "{text}{}", String::from_utf8_lossy(&commit.stderr));
+    assert!(text.contains("archive (retain_waves 0)") && text.contains("pruning (retain_waves 1)"), "{text}");
+}

@@ -61,12 +61,15 @@ impl Column {
 /// One write in a batch: `None` deletes.
 pub type BatchOp = (Column, Vec<u8>, Option<Vec<u8>>);
 
+/// A range deletion in a batch: column, `[from, to)`.
+pub type RangeOp = (Column, Vec<u8>, Vec<u8>);
+
 /// An atomic set of writes: all land or none do.
 #[derive(Debug, Default, Clone)]
 pub struct WriteBatch {
     ops: Vec<BatchOp>,
     /// Range deletions `[from, to)`, applied after the point writes.
-    ranges: Vec<(Column, Vec<u8>, Vec<u8>)>,
+    ranges: Vec<RangeOp>,
 }
 
 impl WriteBatch {
@@ -101,7 +104,7 @@ impl WriteBatch {
         self.ops.is_empty() && self.ranges.is_empty()
     }
     /// The range deletions, in order.
-    pub fn ranges(&self) -> &[(Column, Vec<u8>, Vec<u8>)] {
+    pub fn ranges(&self) -> &[RangeOp] {
         &self.ranges
     }
     /// The writes, in order.
@@ -109,7 +112,7 @@ impl WriteBatch {
         &self.ops
     }
     /// Consumes the batch: its point writes and its range deletions.
-    pub fn into_parts(self) -> (Vec<BatchOp>, Vec<(Column, Vec<u8>, Vec<u8>)>) {
+    pub fn into_parts(self) -> (Vec<BatchOp>, Vec<RangeOp>) {
         (self.ops, self.ranges)
     }
 }
