@@ -76,10 +76,14 @@ fn wat_trap_contract_produces_engine_trap_codes() {
 
 #[test]
 fn wall_clock_timeout_aborts_the_wave_and_commits_nothing() {
-    // A test-only tiny safety net: gas (the chain's max) would take far longer than 30 ms.
+    // A test-only tiny safety net, and a gas limit near the largest ABI v1 allows (2^40) that
+    // the sender can pay: the loop would take minutes to run out of gas. (At the default 100M
+    // it takes ~30 ms here, as long as the safety net: which ended first was a race.)
     let mut cfg = WasmtimeConfig::default();
     cfg.call_timeout(Duration::from_millis(30));
-    let mut env = Env::with(cfg);
+    let mut exec = vmhost::ExecConfig::default();
+    exec.consensus.max_tx_gas = 900_000_000_000;
+    let mut env = Env::with_exec(cfg, exec);
     let t = env.deploy(example_wat("traps"));
     let (root, head) = (env.chain.state_root(), env.chain.head().clone());
     let n = env.nonce(2);

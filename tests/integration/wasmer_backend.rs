@@ -61,26 +61,39 @@ fn a_store_deployed_on_wasmtime_runs_on_wasmer_after_a_recompile_with_the_same_r
     let counter = out.receipts[0].contract_address.expect("deployed");
     let expected: Vec<Vec<Receipt>> = (0..3).map(|w| run_counter(&mut reference, 2 + w, 2 * w, counter)).collect();
 
-    let dir = tempfile::tempdir().expect("tmp");
-    let open = |vm: Arc<dyn Vm>| {
-        let store = Arc::new(RocksStore::open_with(dir.path(), false).expect("rocksdb"));
-        chain_with(store, registry_of(vm), 8)
-    };
-    let mut chain = open(wt.clone());
-    chain.execute_wave(&block(1), &[deploy(user(1), 0, example_wasm("counter"))]).expect("deploy");
-    assert_eq!(run_counter(&mut chain, 2, 0, counter), expected[0]);
-    drop(chain);
-    // Reopen the same store with wasmer: its tag finds no artifact, so it compiles from the code
-    // kept in state; then back to wasmtime, whose artifact is still there.
-    let mut chain = open(wasmer(Compiler::Singlepass));
-    assert_eq!(run_counter(&mut chain, 3, 2, counter), expected[1], "wasmer after wasmtime");
-    assert_eq!(chain.env().modules.stats().recompiles, 1, "{:?}", chain.env().modules.stats());
-    drop(chain);
-    let mut chain = open(wt);
-    assert_eq!(run_counter(&mut chain, 4, 4, counter), expected[2], "wasmtime after wasmer");
-    assert_eq!(chain.env().modules.stats().recompiles, 0, "{:?}", chain.env().modules.stats());
-    assert_eq!(chain.state_root(), reference.state_root());
-    assert_eq!(expected[2][1].return_data, 3u64.to_le_bytes());
+    // An archive node keeps every artifact; a pruning node drops, when it opens, the artifacts
+    // no backend it runs can load (here wasmtime's, while wasmer serves `wasm`).
+    for retain in [0, 1_000] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let open = |vm: Arc<dyn Vm>| {
+            let store = Arc::new(RocksStore::open_with(dir.path(), false).expect("rocksdb"));
+            let mut exec = vmhost::ExecConfig::default();
+            exec.node.retain_waves = retain;
+            vmhost_tests::chain_with_config(store, registry_of(vm), exec, 8)
+        };
+        let artifacts = |chain: &vmhost::Chain| {
+            chain.env().store().scan_prefix(vmhost::state::Column::Artifacts, &[], usize::MAX).expect("scan").len()
+        };
+        let mut chain = open(wt.clone());
+        chain.execute_wave(&block(1), &[deploy(user(1), 0, example_wasm("counter"))]).expect("deploy");
+        assert_eq!(run_counter(&mut chain, 2, 0, counter), expected[0]);
+        assert_eq!(artifacts(&chain), 1);
+        drop(chain);
+        // Reopen the same store with wasmer: its tag finds no artifact, so it compiles from the
+        // code kept in state; then back to wasmtime.
+        let mut chain = open(wasmer(Compiler::Singlepass));
+        assert_eq!(run_counter(&mut chain, 3, 2, counter), expected[1], "wasmer after wasmtime");
+        assert_eq!(chain.env().modules.stats().recompiles, 1, "{:?}", chain.env().modules.stats());
+        assert_eq!(artifacts(&chain), if retain == 0 { 2 } else { 1 }, "retain {retain}");
+        drop(chain);
+        let mut chain = open(wt.clone());
+        assert_eq!(run_counter(&mut chain, 4, 4, counter), expected[2], "wasmtime after wasmer");
+        // Its artifact is still there on the archive node; the pruning node compiles again.
+        let recompiles = if retain == 0 { 0 } else { 1 };
+        assert_eq!(chain.env().modules.stats().recompiles, recompiles, "{:?}", chain.env().modules.stats());
+        assert_eq!(chain.state_root(), reference.state_root());
+        assert_eq!(expected[2][1].return_data, 3u64.to_le_bytes());
+    }
 }
 
 #[test]
