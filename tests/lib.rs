@@ -182,3 +182,25 @@ pub fn deploy(sender: Address, nonce: u64, code: Vec<u8>) -> Transaction {
 pub fn call(sender: Address, nonce: u64, contract: Address, entry: &str, input: Vec<u8>) -> Transaction {
     vmhost::testing::tx(sender, nonce, TxKind::ContractCall { contract, entry: entry.into(), input, value: 0 })
 }
+
+/// For end-to-end benches: commits `iters` waves, the `i`-th of them `wave(round)` as wave
+/// `10 + round` with `round` counting on across calls (each round's nonces follow the last),
+/// and returns the time spent in `execute_wave` (building the transactions is not timed).
+/// Every transaction must succeed.
+pub fn timed_commits(
+    chain: &mut Chain,
+    iters: u64,
+    round: &mut u64,
+    wave: impl Fn(u64) -> Vec<Transaction>,
+) -> std::time::Duration {
+    let mut total = std::time::Duration::ZERO;
+    for _ in 0..iters {
+        let txs = wave(*round);
+        let t = std::time::Instant::now();
+        let out = chain.execute_wave(&vmhost::testing::block(10 + *round), &txs).expect("wave");
+        total += t.elapsed();
+        *round += 1;
+        assert!(out.receipts.iter().all(|r| r.is_success()), "{:?}", out.receipts.iter().find(|r| !r.is_success()));
+    }
+    total
+}

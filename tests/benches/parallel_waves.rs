@@ -10,7 +10,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use vmhost::state::{MemStore, RocksStore, Store};
@@ -67,16 +67,9 @@ fn end_to_end(c: &mut Criterion) {
             let mut round = 0u64;
             g.bench_function(BenchmarkId::new(format!("{kind}_disjoint"), format!("{threads}t")), |b| {
                 b.iter_custom(|iters| {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let txs = wave(&world, round, Contention::Disjoint);
-                        let t = Instant::now();
-                        let out = chain.execute_wave(&block(10 + round), &txs).expect("wave");
-                        total += t.elapsed();
-                        round += 1;
-                        assert!(out.receipts.iter().all(|r| r.is_success()));
-                    }
-                    total
+                    vmhost_tests::timed_commits(&mut chain, iters, &mut round, |r| {
+                        wave(&world, r, Contention::Disjoint)
+                    })
                 })
             });
         }

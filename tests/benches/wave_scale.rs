@@ -142,16 +142,9 @@ fn end_to_end(c: &mut Criterion) {
         let mut round = 0u64;
         g.bench_function(BenchmarkId::new(format!("native_{node}"), LARGE), |b| {
             b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let txs = world.native_wave(round, Contention::Disjoint);
-                    let t = Instant::now();
-                    let out = chain.execute_wave(&block(10 + round), &txs).expect("wave");
-                    total += t.elapsed();
-                    round += 1;
-                    assert!(out.receipts.iter().all(|r| r.is_success()));
-                }
-                total
+                vmhost_tests::timed_commits(&mut chain, iters, &mut round, |r| {
+                    world.native_wave(r, Contention::Disjoint)
+                })
             })
         });
     }
