@@ -143,6 +143,9 @@ pub struct NodeSection {
     /// States kept readable (and provable), in waves; older JMT nodes and value versions are
     /// pruned. `0`: archive node, keep everything.
     pub retain_waves: u64,
+    /// Waves longer than this many transactions are committed in chunks of it (bounded
+    /// memory, the same outcome). `0`: always at once.
+    pub commit_chunk: usize,
 }
 
 impl Default for NodeSection {
@@ -155,6 +158,7 @@ impl Default for NodeSection {
             threads: node.threads,
             query_gas_cap: node.query_gas_cap,
             retain_waves: node.retain_waves,
+            commit_chunk: node.commit_chunk,
         }
     }
 }
@@ -248,6 +252,7 @@ impl ChainConfig {
         cfg.node.threads = self.node.threads.max(1);
         cfg.node.query_gas_cap = self.node.query_gas_cap;
         cfg.node.retain_waves = self.node.retain_waves;
+        cfg.node.commit_chunk = self.node.commit_chunk;
         if let Some(list) = upgrades {
             let toml::Value::Array(list) = list else {
                 return Err(Error::Config(

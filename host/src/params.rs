@@ -567,6 +567,11 @@ pub struct NodeConfig {
     /// are refused ([`crate::Error::Pruned`]). `0`: an archive node, which keeps every state
     /// (and writes no stale index). Pruning only covers waves committed while it was on.
     pub retain_waves: u64,
+    /// Waves longer than this are committed in chunks of this many transactions
+    /// ([`crate::Chain::execute_wave_streamed`]): the same receipts and roots, and the memory a
+    /// commit holds (its JMT update and write batch, ~5 KB per transaction) bounded by the
+    /// chunk instead of the wave. `0`: always at once.
+    pub commit_chunk: usize,
     /// A check of the scheduler, for tests: run each level's transactions one at a time in
     /// reverse wave order instead of side by side. Any order within a level must give the
     /// receipts of the sequential run, so this turns a scheduling mistake, which timing would
@@ -588,6 +593,7 @@ impl Default for NodeConfig {
             threads: default_threads(),
             query_gas_cap: 100_000_000,
             retain_waves: 1_000,
+            commit_chunk: 25_000,
             reverse_levels: false,
         }
     }

@@ -132,7 +132,32 @@ fn execution(c: &mut Criterion) {
     g.finish();
 }
 
+/// The Rust heap a committed 200,000-transfer wave holds at its peak, at once and in chunks of
+/// 2,000 (`execute_wave_streamed`), on RocksDB (whose own memory, memtables and block cache, is
+/// C++'s and bounded by its options).
+fn committed_memory() {
+    for chunk in [None, Some(SMALL as usize)] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store: Arc<dyn Store> = Arc::new(RocksStore::open_with(dir.path(), false).expect("rocksdb"));
+        let (mut chain, world) = open(store, 0);
+        let txs = world.native_wave(0, Contention::Disjoint);
+        let (peak, ()) = peak_of(|| match chunk {
+            None => {
+                assert!(chain.execute_wave(&block(10), &txs).expect("wave").receipts.iter().all(|r| r.is_success()))
+            }
+            Some(n) => {
+                let mut ok = true;
+                chain.execute_wave_streamed(&block(10), txs, n, |r, _| ok &= r.is_success()).expect("wave");
+                assert!(ok);
+            }
+        });
+        let how = chunk.map_or_else(|| "at once".to_string(), |n| format!("in chunks of {n}"));
+        println!("committed {LARGE}-transfer wave {how}: peak heap {:.0} B/tx", peak as f64 / LARGE as f64);
+    }
+}
+
 fn end_to_end(c: &mut Criterion) {
+    committed_memory();
     let mut g = c.benchmark_group("wave_scale_end_to_end");
     g.sample_size(10).measurement_time(Duration::from_secs(60)).throughput(Throughput::Elements(LARGE));
     for (node, retain) in [("archive", 0), ("pruning10", 10)] {

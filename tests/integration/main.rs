@@ -19,6 +19,7 @@ mod pricing;
 mod pruning;
 mod queries;
 mod reentrancy;
+mod streamed;
 mod system_calls;
 mod threshold;
 mod tracing;

@@ -212,7 +212,7 @@ fn a_shorter_window_on_reopen_catches_up_and_a_cut_short_prune_keeps_its_floor_h
     let mut cm = commit::StateCommitment::default();
     for w in 1..=3u64 {
         let mut b = WriteBatch::new();
-        cm = cm.apply(&mem, &diff(w as u8), &mut b, Some(w)).unwrap();
+        cm = cm.apply(&mem, &diff(w as u8), &mut b, Some((w, 0))).unwrap();
         mem.write(b).unwrap();
     }
     let mut b = WriteBatch::new();

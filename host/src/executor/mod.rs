@@ -23,6 +23,7 @@
 mod deploy;
 mod query;
 pub mod schedule;
+mod stream;
 mod tx;
 
 use std::sync::Arc;
@@ -230,6 +231,8 @@ impl Chain {
         config: ExecConfig,
         services: Arc<dyn ChainServices>,
     ) -> Result<Self> {
+        // A wave committed in chunks that never finished (a crash mid-wave) leaves nothing.
+        stream::rollback_pending(&*store)?;
         let head = match store.get(Column::Meta, HEAD_KEY)? {
             Some(bytes) => ChainHead::try_from_slice(&bytes).map_err(|e| Error::Corrupt(format!("chain head: {e}")))?,
             None => ChainHead { state_root: StateCommitment::default().root(), ..ChainHead::default() },
@@ -553,6 +556,11 @@ impl Chain {
         }
         let span = tracing::info_span!("wave", wave_id = block.wave_id, txs = txs.len());
         let _guard = span.enter();
+        // A long wave is committed in chunks: the same outcome, memory bounded by the chunk.
+        let chunk = self.env.config.node.commit_chunk;
+        if chunk > 0 && txs.len() > chunk {
+            return self.run_wave_in_chunks(block, txs, chunk);
+        }
         let executed = match self.execute_txs(block, txs) {
             Ok(r) => r,
             Err(e) => {
@@ -591,15 +599,9 @@ impl Chain {
         let diff = self.cache.dirty();
         let enc = |e: std::io::Error| Error::Internal(format!("encoding failed: {e}"));
         let retain = self.env.config.node.retain_waves;
-        // A pruning node indexes what this wave makes obsolete, and deletes what the wave that
-        // just left the window made obsolete (the states from `through` on stay readable).
-        let stale_wave = (retain > 0).then_some(block.wave_id);
-        // Never the wave being committed: its own stale entries are in this batch, not yet in
-        // the store.
-        let through = (retain > 0)
-            .then(|| (block.wave_id + 1).checked_sub(retain))
-            .flatten()
-            .and_then(|t| Some(t.min(block.wave_id.checked_sub(1)?)));
+        // A pruning node indexes what this wave makes obsolete (and `prune_batch` deletes what
+        // the wave that just left the window made obsolete).
+        let stale_wave = (retain > 0).then_some((block.wave_id, 0));
         let store = &**self.env.store();
         // The state commitment, the pruning and the receipts' roots and encoding are
         // independent: run them side by side (the JMT shards rarely keep both threads busy).
@@ -615,19 +617,7 @@ impl Chain {
                         let c = self.head.commitment.apply(store, &diff, &mut batch, stale_wave)?;
                         Ok((Some(v), c, batch))
                     },
-                    || -> Result<_> {
-                        let mut batch = WriteBatch::new();
-                        let Some(through) = through.filter(|t| *t >= self.floor) else {
-                            return Ok((self.floor, batch, 0));
-                        };
-                        let t = std::time::Instant::now();
-                        let stats = commit::prune(store, self.floor, through, PRUNE_LIMIT, &mut batch)?;
-                        // Done up to `through`: the window starts there. Cut short: at the
-                        // last wave whose entries it reached.
-                        let floor = if stats.complete { through } else { stats.floor.unwrap_or(self.floor) };
-                        tracing::debug!(nodes = stats.nodes, floor, "pruned");
-                        Ok((floor.max(self.floor), batch, t.elapsed().as_micros() as u64))
-                    },
+                    || self.prune_batch(block.wave_id),
                 );
                 let (version, commitment, mut batch) = applied?;
                 let (floor, prune_batch, prune_us) = pruned?;
@@ -720,6 +710,30 @@ impl Chain {
         Ok(WaveOutput { record, receipts, notes })
     }
 
+    /// On a pruning node, the deletions the commit of `wave_id` carries: the JMT nodes the
+    /// waves that left the window replaced (the states from the returned floor on stay
+    /// readable), with the new floor and the microseconds it took.
+    fn prune_batch(&self, wave_id: u64) -> Result<(u64, WriteBatch, u64)> {
+        let mut batch = WriteBatch::new();
+        let retain = self.env.config.node.retain_waves;
+        // Never the wave being committed: its own stale entries are in this batch, not yet in
+        // the store.
+        let through = (retain > 0)
+            .then(|| (wave_id + 1).checked_sub(retain))
+            .flatten()
+            .and_then(|t| Some(t.min(wave_id.checked_sub(1)?)));
+        let Some(through) = through.filter(|t| *t >= self.floor) else {
+            return Ok((self.floor, batch, 0));
+        };
+        let t = std::time::Instant::now();
+        let stats = commit::prune(&**self.env.store(), self.floor, through, PRUNE_LIMIT, &mut batch)?;
+        // Done up to `through`: the window starts there. Cut short: at the last wave whose
+        // entries it reached.
+        let floor = if stats.complete { through } else { stats.floor.unwrap_or(self.floor) };
+        tracing::debug!(nodes = stats.nodes, floor, "pruned");
+        Ok((floor.max(self.floor), batch, t.elapsed().as_micros() as u64))
+    }
+
     fn read_state(&self, key: &StateKey) -> Result<Option<Vec<u8>>> {
         commit::latest_value(&**self.env.store(), key)
     }
@@ -810,11 +824,23 @@ impl Chain {
 
     /// A committed wave's receipts, in order (empty for an unknown wave).
     pub fn receipts(&self, wave_id: u64) -> Result<Vec<Receipt>> {
-        match self.env.store().get(Column::Receipts, &wave_key(wave_id))? {
-            Some(b) => Vec::<Receipt>::try_from_slice(&b)
-                .map_err(|e| Error::Corrupt(format!("receipts of wave {wave_id}: {e}"))),
-            None => Ok(Vec::new()),
-        }
+        Ok(self.receipt_chunks(wave_id)?.into_iter().flat_map(|(_, r)| r).collect())
+    }
+
+    /// A wave's receipts as stored: one list under the wave id, or one per chunk of a wave
+    /// committed in chunks ([`Chain::execute_wave_streamed`]), with the key suffix (chunk).
+    fn receipt_chunks(&self, wave_id: u64) -> Result<Vec<(Vec<u8>, Vec<Receipt>)>> {
+        let prefix = wave_key(wave_id);
+        self.env
+            .store()
+            .scan_prefix(Column::Receipts, &prefix, usize::MAX)?
+            .into_iter()
+            .map(|(k, b)| {
+                let r = Vec::<Receipt>::try_from_slice(&b)
+                    .map_err(|e| Error::Corrupt(format!("receipts of wave {wave_id}: {e}")))?;
+                Ok((k[prefix.len()..].to_vec(), r))
+            })
+            .collect()
     }
 
     /// A contract's non-empty storage slots as committed, by guest slot key, with their values
@@ -845,11 +871,20 @@ impl Chain {
     /// (`None` for a success, or for every transaction of a wave committed before reasons were
     /// kept). Node-local: a node that replays the chain writes its own.
     pub fn notes(&self, wave_id: u64) -> Result<Vec<Option<String>>> {
-        match self.env.store().get(Column::Meta, &notes_key(wave_id))? {
-            Some(b) => Vec::<Option<String>>::try_from_slice(&b)
-                .map_err(|e| Error::Corrupt(format!("failure reasons of wave {wave_id}: {e}"))),
-            None => Ok(vec![None; self.receipts(wave_id)?.len()]),
+        // Chunk by chunk of the receipts (one chunk with an empty suffix for a wave committed
+        // at once): each chunk's reasons if it had any, `None`s otherwise.
+        let mut out = Vec::new();
+        for (suffix, receipts) in self.receipt_chunks(wave_id)? {
+            let key = [&notes_key(wave_id)[..], &suffix].concat();
+            match self.env.store().get(Column::Meta, &key)? {
+                Some(b) => out.extend(
+                    Vec::<Option<String>>::try_from_slice(&b)
+                        .map_err(|e| Error::Corrupt(format!("failure reasons of wave {wave_id}: {e}")))?,
+                ),
+                None => out.extend(std::iter::repeat_n(None, receipts.len())),
+            }
         }
+        Ok(out)
     }
 }
 

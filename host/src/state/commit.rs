@@ -146,7 +146,8 @@ impl StateCommitment {
     /// encoded in parallel; JMT nodes and versioned values go into `batch`. Returns the new
     /// commitment (the caller persists it with the batch).
     ///
-    /// With `stale_wave` (a pruning node), the nodes the update replaced (jmt's stale node
+    /// With `stale_wave` (a pruning node: the wave id and the chunk of a wave committed in
+    /// chunks, 0 otherwise), the nodes the update replaced (jmt's stale node
     /// index) go into the stale index under that wave id ([`Column::Stale`]); [`prune`]
     /// removes them once the wave leaves the retention window. (Superseded value versions
     /// need no index: the store drops them as it compacts, [`Store::set_value_floor`].)
@@ -155,7 +156,7 @@ impl StateCommitment {
         store: &dyn Store,
         diff: &BTreeMap<StateKey, Value>,
         batch: &mut WriteBatch,
-        stale_wave: Option<u64>,
+        stale_wave: Option<(u64, u32)>,
     ) -> Result<StateCommitment> {
         let mut per_shard: Vec<Vec<(KeyHash, Option<OwnedValue>)>> = vec![Vec::new(); SHARDS];
         for (k, v) in diff {
@@ -286,13 +287,17 @@ fn versioned_value(store: &dyn Store, kh: &KeyHash, max_version: Version) -> Res
 }
 
 /// Encodes one shard's update as store writes (and its stale index under `stale_wave`).
-fn encode_shard(shard: u8, update: &jmt::storage::TreeUpdateBatch, stale_wave: Option<u64>) -> std::io::Result<Writes> {
+fn encode_shard(
+    shard: u8,
+    update: &jmt::storage::TreeUpdateBatch,
+    stale_wave: Option<(u64, u32)>,
+) -> std::io::Result<Writes> {
     let node_batch = &update.node_batch;
     let mut writes = Vec::with_capacity(node_batch.nodes().len() + node_batch.values().len() + 1);
     for (node_key, node) in node_batch.nodes() {
         writes.push((Column::JmtNodes, node_key_bytes(shard, node_key)?, borsh::to_vec(node)?));
     }
-    if let Some(wave) = stale_wave {
+    if let Some((wave, chunk)) = stale_wave {
         // The whole shard's stale set as one entry: one write per shard and wave instead of
         // one per node (a 10K-transfer wave replaces ~30K nodes).
         let set = StaleSet {
@@ -303,7 +308,7 @@ fn encode_shard(shard: u8, update: &jmt::storage::TreeUpdateBatch, stale_wave: O
                 .collect::<std::io::Result<_>>()?,
         };
         if !set.nodes.is_empty() {
-            writes.push((Column::Stale, stale_key(wave, shard).to_vec(), borsh::to_vec(&set)?));
+            writes.push((Column::Stale, stale_key(wave, chunk, shard).to_vec(), borsh::to_vec(&set)?));
         }
     }
     for ((ver, kh), value) in node_batch.values() {
@@ -343,18 +348,20 @@ fn put_shard(
     }
 }
 
-/// What one wave made obsolete in one shard ([`Column::Stale`] under wave ‖ shard): the JMT
-/// nodes it replaced ([`Column::JmtNodes`] keys).
+/// What one wave (or one chunk of a wave committed in chunks) made obsolete in one shard
+/// ([`Column::Stale`] under wave ‖ chunk ‖ shard): the JMT nodes it replaced
+/// ([`Column::JmtNodes`] keys).
 #[derive(Debug, Default, BorshSerialize, BorshDeserialize)]
 struct StaleSet {
     nodes: Vec<Vec<u8>>,
 }
 
-/// The stale index key of `wave` and `shard`.
-fn stale_key(wave: u64, shard: u8) -> [u8; 9] {
-    let mut k = [0; 9];
+/// The stale index key of `wave`, `chunk` and `shard`.
+fn stale_key(wave: u64, chunk: u32, shard: u8) -> [u8; 13] {
+    let mut k = [0; 13];
     k[..8].copy_from_slice(&wave.to_be_bytes());
-    k[8] = shard;
+    k[8..12].copy_from_slice(&chunk.to_be_bytes());
+    k[12] = shard;
     k
 }
 
@@ -435,7 +442,53 @@ pub fn merkle_root(leaves: &[[u8; 32]]) -> [u8; 32] {
     level[0]
 }
 
-fn leaf_hash(bytes: &[u8]) -> [u8; 32] {
+/// [`merkle_root`] built leaf by leaf, holding one hash per level: the roots of a wave's
+/// receipts and events when the wave is too large to hold them all. A complete subtree of
+/// `2^k` leaves is folded as soon as it is complete; at the end the remaining subtrees fold
+/// right to left, which is what carrying an odd node up level by level gives.
+#[derive(Debug, Clone, Default)]
+pub struct MerkleFrontier {
+    /// (height, root) of complete subtrees, left to right, heights strictly decreasing.
+    stack: Vec<(u32, [u8; 32])>,
+}
+
+impl MerkleFrontier {
+    /// Appends a leaf (already hashed as a leaf: [`leaf_hash`]).
+    pub fn push(&mut self, leaf: [u8; 32]) {
+        let mut node = (0u32, leaf);
+        while let Some(&(h, left)) = self.stack.last() {
+            if h != node.0 {
+                break;
+            }
+            self.stack.pop();
+            node = (h + 1, node_hash(&left, &node.1));
+        }
+        self.stack.push(node);
+    }
+
+    /// The root of every leaf pushed (all zeros for none), as [`merkle_root`] computes it.
+    pub fn root(&self) -> [u8; 32] {
+        let mut it = self.stack.iter().rev();
+        let Some(&(_, mut acc)) = it.next() else {
+            return [0; 32];
+        };
+        for (_, left) in it {
+            acc = node_hash(left, &acc);
+        }
+        acc
+    }
+}
+
+fn node_hash(l: &[u8; 32], r: &[u8; 32]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(&[1]);
+    h.update(l);
+    h.update(r);
+    *h.finalize().as_bytes()
+}
+
+/// The Merkle leaf of `bytes` (an encoded receipt or event).
+pub fn leaf_hash(bytes: &[u8]) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(&[0]);
     h.update(bytes);
@@ -490,6 +543,16 @@ pub fn events_bloom(events: &[&Event]) -> [u8; BLOOM_BYTES] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_frontier_gives_merkle_root_for_every_leaf_count() {
+        for n in 0..300u32 {
+            let leaves: Vec<[u8; 32]> = (0..n).map(|i| leaf_hash(&i.to_le_bytes())).collect();
+            let mut f = MerkleFrontier::default();
+            leaves.iter().for_each(|l| f.push(*l));
+            assert_eq!(f.root(), merkle_root(&leaves), "{n} leaves");
+        }
+    }
 
     #[test]
     fn merkle_root_of_one_leaf_is_the_leaf_and_order_matters() {

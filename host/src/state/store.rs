@@ -151,17 +151,31 @@ type MemColumns = BTreeMap<(Column, Vec<u8>), Vec<u8>>;
 pub struct MemStore {
     cols: RwLock<MemColumns>,
     fail_writes_after: AtomicUsize,
+    /// The failure hits one write only (the later ones succeed).
+    fail_once: std::sync::atomic::AtomicBool,
 }
 
 impl MemStore {
     /// An empty store.
     pub fn new() -> Self {
-        Self { cols: RwLock::default(), fail_writes_after: AtomicUsize::new(usize::MAX) }
+        Self {
+            cols: RwLock::default(),
+            fail_writes_after: AtomicUsize::new(usize::MAX),
+            fail_once: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     /// Makes the write after the next `n` successful writes fail (and every later one) without
     /// applying anything: a crash in the middle of a commit, as seen by the caller.
     pub fn fail_writes_after(&self, n: usize) {
+        self.fail_once.store(false, Ordering::SeqCst);
+        self.fail_writes_after.store(n, Ordering::SeqCst);
+    }
+
+    /// Makes only the write after the next `n` successful writes fail: a failed commit that
+    /// the node recovers from in the same process.
+    pub fn fail_one_write_after(&self, n: usize) {
+        self.fail_once.store(true, Ordering::SeqCst);
         self.fail_writes_after.store(n, Ordering::SeqCst);
     }
 
@@ -216,6 +230,9 @@ impl Store for MemStore {
     fn write(&self, batch: WriteBatch) -> Result<()> {
         let left = self.fail_writes_after.load(Ordering::SeqCst);
         if left == 0 {
+            if self.fail_once.load(Ordering::SeqCst) {
+                self.fail_writes_after.store(usize::MAX, Ordering::SeqCst);
+            }
             return Err(Error::Storage("injected write failure".into()));
         }
         if left != usize::MAX {
