@@ -2,7 +2,8 @@
 //! one thread over the same state (accounts for 200,000 senders and receivers), native and
 //! example-token transfers; the 2,000 wave takes a new slice of the accounts each iteration,
 //! as a chain's consecutive waves do. And the end to end of a committed 200,000-transfer wave
-//! (execution + JMT + RocksDB), as an archive and as a pruning node.
+//! (execution + JMT + RocksDB): committed at once and in the node's default chunks, as an
+//! archive and as a pruning node; and the heap a committed 200,000 wave holds at its peak.
 //!
 //! `cargo bench -p vmhost-tests --bench wave_scale`
 
@@ -65,10 +66,11 @@ use vmhost_wasmtime::WasmtimeConfig;
 const LARGE: u64 = 200_000;
 const SMALL: u64 = 2_000;
 
-fn open(store: Arc<dyn Store>, retain: u64) -> (Chain, TransferWorld) {
+fn open(store: Arc<dyn Store>, retain: u64, commit_chunk: usize) -> (Chain, TransferWorld) {
     let mut exec = ExecConfig::default();
     exec.threads(1);
     exec.node.retain_waves = retain;
+    exec.node.commit_chunk = commit_chunk;
     let mut w = WasmtimeConfig::default();
     w.fit_chain(&exec);
     let mut chain = Chain::open(store, registry(w), exec).expect("open");
@@ -105,7 +107,7 @@ fn memory_in_flight(chain: &mut Chain, world: &TransferWorld) {
 fn execution(c: &mut Criterion) {
     let mut g = c.benchmark_group("wave_scale_execute");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
-    let (mut chain, world) = open(Arc::new(MemStore::new()), 0);
+    let (mut chain, world) = open(Arc::new(MemStore::new()), 0, 0);
     memory_in_flight(&mut chain, &world);
     for (kind, wave) in KINDS {
         let all = wave(&world, 0, Contention::Disjoint);
@@ -132,16 +134,20 @@ fn execution(c: &mut Criterion) {
     g.finish();
 }
 
-/// The Rust heap a committed 200,000-transfer wave holds at its peak, at once and in chunks of
-/// 2,000 (`execute_wave_streamed`), on RocksDB (whose own memory, memtables and block cache, is
+/// The Rust heap a committed 200,000-transfer wave holds at its peak: at once (`commit_chunk`
+/// 0), with the default `commit_chunk` (25,000), and streamed in chunks of 2,000
+/// (`execute_wave_streamed`), on RocksDB (whose own memory, memtables and block cache, is
 /// C++'s and bounded by its options).
 fn committed_memory() {
-    for chunk in [None, Some(SMALL as usize)] {
+    let default_chunk = ExecConfig::default().node.commit_chunk;
+    for (what, commit_chunk, streamed) in
+        [("at once", 0, None), ("default commit_chunk", default_chunk, None), ("streamed by 2000", 0, Some(2_000))]
+    {
         let dir = tempfile::tempdir().expect("tmp");
         let store: Arc<dyn Store> = Arc::new(RocksStore::open_with(dir.path(), false).expect("rocksdb"));
-        let (mut chain, world) = open(store, 0);
+        let (mut chain, world) = open(store, 0, commit_chunk);
         let txs = world.native_wave(0, Contention::Disjoint);
-        let (peak, ()) = peak_of(|| match chunk {
+        let (peak, ()) = peak_of(|| match streamed {
             None => {
                 assert!(chain.execute_wave(&block(10), &txs).expect("wave").receipts.iter().all(|r| r.is_success()))
             }
@@ -151,8 +157,7 @@ fn committed_memory() {
                 assert!(ok);
             }
         });
-        let how = chunk.map_or_else(|| "at once".to_string(), |n| format!("in chunks of {n}"));
-        println!("committed {LARGE}-transfer wave {how}: peak heap {:.0} B/tx", peak as f64 / LARGE as f64);
+        println!("committed {LARGE}-transfer wave, {what}: peak heap {:.0} B/tx", peak as f64 / LARGE as f64);
     }
 }
 
@@ -160,10 +165,11 @@ fn end_to_end(c: &mut Criterion) {
     committed_memory();
     let mut g = c.benchmark_group("wave_scale_end_to_end");
     g.sample_size(10).measurement_time(Duration::from_secs(60)).throughput(Throughput::Elements(LARGE));
-    for (node, retain) in [("archive", 0), ("pruning10", 10)] {
+    let chunk = ExecConfig::default().node.commit_chunk;
+    for (node, retain, commit_chunk) in [("archive_at_once", 0, 0), ("archive", 0, chunk), ("pruning10", 10, chunk)] {
         let dir = tempfile::tempdir().expect("tmp");
         let store: Arc<dyn Store> = Arc::new(RocksStore::open_with(dir.path(), true).expect("rocksdb"));
-        let (mut chain, world) = open(store, retain);
+        let (mut chain, world) = open(store, retain, commit_chunk);
         let mut round = 0u64;
         g.bench_function(BenchmarkId::new(format!("native_{node}"), LARGE), |b| {
             b.iter_custom(|iters| {

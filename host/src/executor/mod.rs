@@ -558,6 +558,8 @@ impl Chain {
         let _guard = span.enter();
         // A long wave is committed in chunks: the same outcome, memory bounded by the chunk.
         let chunk = self.env.config.node.commit_chunk;
+        // A chunked wave whose rollback could not be written (the store failed) goes first.
+        stream::rollback_pending(&**self.env.store())?;
         if chunk > 0 && txs.len() > chunk {
             return self.run_wave_in_chunks(block, txs, chunk);
         }
