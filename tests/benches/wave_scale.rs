@@ -2,7 +2,8 @@
 //! one thread over the same state (accounts for 200,000 senders and receivers), native and
 //! example-token transfers; the 2,000 wave takes a new slice of the accounts each iteration,
 //! as a chain's consecutive waves do. And the end to end of a committed 200,000-transfer wave
-//! (execution + JMT + RocksDB): committed at once and in the node's default chunks, as an
+//! (execution + JMT + RocksDB): committed at once, in chunks of 25,000 and as the node's
+//! default `commit_chunk` does, as an
 //! archive and as a pruning node; and the heap a committed 200,000 wave holds at its peak.
 //!
 //! `cargo bench -p vmhost-tests --bench wave_scale`
@@ -135,14 +136,17 @@ fn execution(c: &mut Criterion) {
 }
 
 /// The Rust heap a committed 200,000-transfer wave holds at its peak: at once (`commit_chunk`
-/// 0), with the default `commit_chunk` (25,000), and streamed in chunks of 2,000
+/// 0), in chunks of 25,000, with the default `commit_chunk` (100,000), and streamed in chunks of 2,000
 /// (`execute_wave_streamed`), on RocksDB (whose own memory, memtables and block cache, is
 /// C++'s and bounded by its options).
 fn committed_memory() {
     let default_chunk = ExecConfig::default().node.commit_chunk;
-    for (what, commit_chunk, streamed) in
-        [("at once", 0, None), ("default commit_chunk", default_chunk, None), ("streamed by 2000", 0, Some(2_000))]
-    {
+    for (what, commit_chunk, streamed) in [
+        ("at once", 0, None),
+        ("commit_chunk 25000", 25_000, None),
+        ("default commit_chunk", default_chunk, None),
+        ("streamed by 2000", 0, Some(2_000)),
+    ] {
         let dir = tempfile::tempdir().expect("tmp");
         let store: Arc<dyn Store> = Arc::new(RocksStore::open_with(dir.path(), false).expect("rocksdb"));
         let (mut chain, world) = open(store, 0, commit_chunk);
@@ -166,7 +170,9 @@ fn end_to_end(c: &mut Criterion) {
     let mut g = c.benchmark_group("wave_scale_end_to_end");
     g.sample_size(10).measurement_time(Duration::from_secs(60)).throughput(Throughput::Elements(LARGE));
     let chunk = ExecConfig::default().node.commit_chunk;
-    for (node, retain, commit_chunk) in [("archive_at_once", 0, 0), ("archive", 0, chunk), ("pruning10", 10, chunk)] {
+    for (node, retain, commit_chunk) in
+        [("archive_at_once", 0, 0), ("archive_chunks_25k", 0, 25_000), ("archive", 0, chunk), ("pruning10", 10, chunk)]
+    {
         let dir = tempfile::tempdir().expect("tmp");
         let store: Arc<dyn Store> = Arc::new(RocksStore::open_with(dir.path(), true).expect("rocksdb"));
         let (mut chain, world) = open(store, retain, commit_chunk);
