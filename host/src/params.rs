@@ -570,9 +570,10 @@ pub struct NodeConfig {
     /// Waves longer than this are committed in chunks of this many transactions
     /// ([`crate::Chain::execute_wave_streamed`]): the same receipts and roots, and the memory a
     /// commit holds (its JMT update and write batch, ~5 KB per transaction) bounded by the
-    /// chunk instead of the wave. Chunks cost throughput (each rewrites the upper JMT levels
-    /// and records what it added; a 200K-transfer wave end to end: 0.76× at once in two chunks
-    /// of 100K, 0.61× in chunks of 25K, `docs/benchmarks.md`). `0`: always at once.
+    /// chunk instead of the wave. Small chunks cost throughput (each rewrites the upper JMT
+    /// levels and records what it added; a 200K-transfer wave end to end in chunks of 25K:
+    /// 0.61–0.69× at once; in two chunks of 100K: 0.76–1.09×, `docs/benchmarks.md`). `0`:
+    /// always at once.
     pub commit_chunk: usize,
     /// A check of the scheduler, for tests: run each level's transactions one at a time in
     /// reverse wave order instead of side by side. Any order within a level must give the
