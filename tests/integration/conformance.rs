@@ -34,6 +34,22 @@ fn every_fixture_passes_on_every_backend_configuration() {
     assert!(kit.fixtures.len() >= 5 || std::env::var("VMHOST_FIXTURE").is_ok(), "the kit lost its fixtures");
 }
 
+/// The kit through the node settings that take other paths to the same outcome: every wave
+/// committed one transaction per chunk (the chunked commit of waves larger than memory), with a
+/// one-wave pruning window, on wasmtime. The hostile corpus (deepest recursion, largest
+/// memory, gas loops, traps at depth) goes through the chunked commit and pruning this way.
+#[test]
+fn every_fixture_passes_with_chunked_commits_and_pruning() {
+    let mut kit = kit();
+    kit.exec.node.commit_chunk = 1;
+    kit.exec.node.retain_waves = 1;
+    let configs = backend_configs();
+    let backends: Vec<Backend<'_>> =
+        configs.iter().take(1).map(|(name, make)| Backend::new(*name, move || registry_of(make()))).collect();
+    let report = kit.run(&backends);
+    assert!(report.passed(), "conformance failures:\n{}", report.failures());
+}
+
 /// A wasm backend that reports one gas unit too few used on every call that completes.
 struct OffByOne(Arc<dyn Vm>);
 struct OffByOneModule(Arc<dyn Module>);

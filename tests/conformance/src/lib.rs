@@ -91,8 +91,17 @@ pub fn run_fixture(
     codes: &BTreeMap<String, Vec<u8>>,
     registry: VmRegistry,
 ) -> Result<Outcome, String> {
-    let mut chain =
-        Chain::open(Arc::new(MemStore::new()), registry, ExecConfig::default()).map_err(|e| e.to_string())?;
+    run_fixture_with(fixture, codes, registry, ExecConfig::default())
+}
+
+/// [`run_fixture`] on a chain opened with `exec`.
+pub fn run_fixture_with(
+    fixture: &Fixture,
+    codes: &BTreeMap<String, Vec<u8>>,
+    registry: VmRegistry,
+    exec: ExecConfig,
+) -> Result<Outcome, String> {
+    let mut chain = Chain::open(Arc::new(MemStore::new()), registry, exec).map_err(|e| e.to_string())?;
     let alloc: Vec<(Address, u128)> = (1..=FUNDED).map(|i| (Address::from_index(i), BALANCE)).collect();
     chain.genesis(&alloc).map_err(|e| e.to_string())?;
     let mut names = fixture::Names::default();
@@ -220,6 +229,9 @@ pub struct Kit {
     pub dir: PathBuf,
     /// The fixtures, by name.
     pub fixtures: Vec<Fixture>,
+    /// The executor configuration every fixture's chain opens with (default: the defaults).
+    /// Node-local settings must not change an outcome, so the expectations hold for any.
+    pub exec: ExecConfig,
 }
 
 /// Errors loading a kit.
@@ -261,7 +273,7 @@ impl Kit {
             fixtures.push(Fixture::parse(stem, &text)?);
         }
         fixtures.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Kit { root: root.into(), dir: dir.into(), fixtures })
+        Ok(Kit { root: root.into(), dir: dir.into(), fixtures, exec: ExecConfig::default() })
     }
 
     /// Keeps only the fixtures whose name contains `filter`.
@@ -313,7 +325,7 @@ impl Kit {
                         continue;
                     }
                 };
-                match run_fixture(f, codes, b.registry()) {
+                match run_fixture_with(f, codes, b.registry(), self.exec.clone()) {
                     Ok(actual) => {
                         verdicts.push(match expected {
                             None => Verdict::Unblessed,
