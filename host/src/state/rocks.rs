@@ -278,27 +278,6 @@ impl Store for RocksStore {
         Ok(out)
     }
 
-    fn keys_in_ranges(&self, col: Column, ranges: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<Vec<u8>>> {
-        // Prefix seeks when every range lies within one key hash of the values column.
-        let within_prefix = col == Column::JmtValues
-            && ranges.iter().all(|(f, t)| f.len() >= VALUE_PREFIX && t.starts_with(&f[..VALUE_PREFIX]));
-        let ro = seek_options(col, if within_prefix { VALUE_PREFIX } else { 0 });
-        let mut it = self.db.raw_iterator_cf_opt(self.cf(col)?, ro);
-        let mut out = Vec::new();
-        for (from, to) in ranges {
-            it.seek(from);
-            while let Some(k) = it.key() {
-                if k >= to.as_slice() {
-                    break;
-                }
-                out.push(k.to_vec());
-                it.next();
-            }
-            it.status().map_err(storage_err)?;
-        }
-        Ok(out)
-    }
-
     fn write(&self, batch: WriteBatch) -> Result<()> {
         // Column by column, in key order: each column's memtable is a skip list that reuses the
         // previous insertion's position, so sorted keys insert faster than a wave's hash-ordered

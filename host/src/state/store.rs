@@ -103,10 +103,6 @@ impl WriteBatch {
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty() && self.ranges.is_empty()
     }
-    /// The range deletions, in order.
-    pub fn ranges(&self) -> &[RangeOp] {
-        &self.ranges
-    }
     /// The writes, in order.
     pub fn ops(&self) -> &[BatchOp] {
         &self.ops
@@ -127,9 +123,6 @@ pub trait Store: Send + Sync {
     fn scan_prefix(&self, col: Column, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Entries with `from <= key < to`, in key order, at most `limit`.
     fn scan_range(&self, col: Column, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
-    /// The keys in any of `ranges` (`[from, to)` each, sorted ascending and not overlapping),
-    /// in order. One iterator serves every range: far cheaper than a seek of its own per range.
-    fn keys_in_ranges(&self, col: Column, ranges: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<Vec<u8>>>;
     /// Applies a batch atomically.
     fn write(&self, batch: WriteBatch) -> Result<()>;
     /// Declares, per JMT shard, the version of the oldest state the node still reads (`None`:
@@ -211,19 +204,15 @@ impl Store for MemStore {
     }
 
     fn scan_range(&self, col: Column, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        // An empty or inverted range is empty, as in RocksDB (a BTreeMap range would panic).
+        if from >= to {
+            return Ok(Vec::new());
+        }
         let cols = self.cols.read();
         Ok(cols
             .range((col, from.to_vec())..(col, to.to_vec()))
             .take(limit)
             .map(|((_, k), v)| (k.clone(), v.clone()))
-            .collect())
-    }
-
-    fn keys_in_ranges(&self, col: Column, ranges: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<Vec<u8>>> {
-        let cols = self.cols.read();
-        Ok(ranges
-            .iter()
-            .flat_map(|(from, to)| cols.range((col, from.clone())..(col, to.clone())).map(|((_, k), _)| k.clone()))
             .collect())
     }
 
@@ -250,7 +239,7 @@ impl Store for MemStore {
                 }
             }
         }
-        for (col, from, to) in ranges {
+        for (col, from, to) in ranges.into_iter().filter(|(_, f, t)| f < t) {
             let doomed: Vec<(Column, Vec<u8>)> = cols.range((col, from)..(col, to)).map(|(k, _)| k.clone()).collect();
             for k in doomed {
                 cols.remove(&k);
