@@ -3,10 +3,13 @@
 //! exactly the root the chain had after its last committed wave.
 //!
 //! The parent re-runs this test binary as a child (`crash_child`, ignored unless asked for)
-//! that commits deterministic waves on a RocksDB store with fsync and a 2-wave pruning window
-//! (every other wave in chunks, `execute_wave_streamed`), printing each wave once its commit
-//! has returned. The parent kills it after a pseudo-random
-//! delay, reopens the store and checks the head against a reference chain in memory.
+//! that commits deterministic waves on a RocksDB store with fsync and a 3-wave pruning window:
+//! every fourth wave in chunks (`execute_wave_streamed`), the waves between pipelined
+//! (`execute_waves`, one wave's write overlapping the next one's execution; a window of 2
+//! would make the pipeline wait for every write, its prunes reaching the wave in flight). It
+//! prints each wave once its commit has returned or been reported. The parent kills it after
+//! a pseudo-random delay, reopens the store and checks the head against a reference chain in
+//! memory.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -26,7 +29,7 @@ const SENDERS: u64 = 60;
 
 fn config() -> ExecConfig {
     let mut c = ExecConfig::default();
-    c.node.retain_waves = 2;
+    c.node.retain_waves = 3;
     c
 }
 
@@ -55,14 +58,23 @@ fn crash_child() {
     let mut w = chain.head().last_wave.unwrap_or(0);
     loop {
         w += 1;
-        // Every other wave in chunks of 16 (8 chunks, pending until the last): a kill mid-wave
-        // leaves chunks that the reopen must roll back.
-        let root = if w.is_multiple_of(2) {
-            chain.execute_wave_streamed(&block(w), wave(w), 16, |_, _| {}).unwrap().state_root
+        if w.is_multiple_of(4) {
+            // In chunks of 16 (8 chunks, pending until the last): a kill mid-wave leaves
+            // chunks that the reopen must roll back.
+            let root = chain.execute_wave_streamed(&block(w), wave(w), 16, |_, _| {}).unwrap().state_root;
+            println!("committed {w} {}", hex::encode(root));
         } else {
-            chain.execute_wave(&block(w), &wave(w)).unwrap().record.state_root
-        };
-        println!("committed {w} {}", hex::encode(root));
+            // Pipelined, up to the next chunked wave: a kill lands while one wave's batch is
+            // written and the next one executes; each wave is printed once written.
+            let end = w.next_multiple_of(4);
+            let group: Vec<_> = (w..end).map(|x| (block(x), wave(x))).collect();
+            chain
+                .execute_waves(group, |out| {
+                    println!("committed {} {}", out.record.wave_id, hex::encode(out.record.state_root))
+                })
+                .unwrap();
+            w = end - 1;
+        }
     }
 }
 

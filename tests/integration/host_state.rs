@@ -398,7 +398,7 @@ fn wave_cache_discard_dirty_restores_committed_values_and_forgets_blind_writes()
     assert_eq!(cache.get(&key(1)).unwrap().as_deref(), Some(&[1u8][..]), "read value restored");
     assert_eq!(cache.get(&key(2)).unwrap(), None, "blind write forgotten, store consulted");
     cache.apply([(key(3), Some(StateBytes::from(&[3u8][..])))]);
-    cache.mark_committed(usize::MAX);
+    cache.mark_committed(usize::MAX, false);
     assert!(cache.dirty().is_empty());
     cache.discard_dirty();
     assert_eq!(cache.get(&key(3)).unwrap().as_deref(), Some(&[3u8][..]), "committed values survive a discard");

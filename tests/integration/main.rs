@@ -14,6 +14,7 @@ mod host_state;
 mod hostile;
 mod mock_calls;
 mod parallel;
+mod pipeline;
 mod plugins;
 mod pricing;
 mod pruning;

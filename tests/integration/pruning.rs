@@ -216,11 +216,11 @@ fn a_shorter_window_on_reopen_catches_up_and_a_cut_short_prune_keeps_its_floor_h
         mem.write(b).unwrap();
     }
     let mut b = WriteBatch::new();
-    let cut = commit::prune(&mem, 0, 3, 1, &mut b).unwrap();
+    let cut = commit::prune(&mem, &0u64.to_be_bytes(), 3, 1, &mut b).unwrap();
     assert!(!cut.complete);
     assert_eq!(cut.floor, Some(2));
     let mut b = WriteBatch::new();
-    let all = commit::prune(&mem, 0, 3, usize::MAX, &mut b).unwrap();
+    let all = commit::prune(&mem, &0u64.to_be_bytes(), 3, usize::MAX, &mut b).unwrap();
     assert!(all.complete && all.floor == Some(3) && all.nodes > cut.nodes, "{all:?}");
     mem.write(b).unwrap();
     // Wave 3's state is whole: every key reads its last value through the tree.

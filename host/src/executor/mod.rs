@@ -21,6 +21,7 @@
 //! the sequential run.
 
 mod deploy;
+mod pipeline;
 mod query;
 pub mod schedule;
 mod stream;
@@ -156,6 +157,53 @@ pub struct WaveOutput {
 
 const HEAD_KEY: &[u8] = b"head";
 
+/// A wave's commit, computed but not yet written ([`Chain::prepare_commit`]).
+struct PreparedCommit {
+    batch: WriteBatch,
+    /// The JMT nodes it creates (read by the next wave's commit while this one is in flight).
+    nodes: commit::NewNodes,
+    head: ChainHead,
+    floor: u64,
+    prune_resume: Option<Vec<u8>>,
+    new_log: Option<Vec<(u64, ConsensusParams)>>,
+    output: WaveOutput,
+    timing: CommitTiming,
+}
+
+/// Where a wave's commit spent its time (the `wave committed` log line).
+#[derive(Debug, Clone, Copy, Default)]
+struct CommitTiming {
+    changed: usize,
+    jmt_us: u64,
+    prune_us: u64,
+    encode_us: u64,
+    write_us: u64,
+}
+
+impl CommitTiming {
+    fn log(&self, out: &WaveOutput) {
+        tracing::info!(
+            wave_id = out.record.wave_id,
+            root = %hex::encode(out.record.state_root),
+            gas = out.record.gas_used,
+            changed = self.changed,
+            jmt_us = self.jmt_us,
+            prune_us = self.prune_us,
+            encode_us = self.encode_us,
+            write_us = self.write_us,
+            "wave committed"
+        );
+    }
+}
+
+/// What a commit prunes ([`Chain::prune_batch`]).
+struct PruneBatch {
+    floor: u64,
+    batch: WriteBatch,
+    resume: Option<Vec<u8>>,
+    us: u64,
+}
+
 /// A transaction to execute, or the hash of bytes that did not decode as one.
 type TxRef<'a> = core::result::Result<&'a Transaction, [u8; 32]>;
 /// `Meta` key of the consensus parameters the chain ran under: borsh
@@ -175,6 +223,9 @@ pub struct Chain {
     exec_stack: usize,
     /// The oldest wave whose state this node can still read and prove (pruning).
     floor: u64,
+    /// Where the next prune's scan of the stale index starts (`None`: at `floor`), so that a
+    /// prune whose deletions are still in flight is not done twice ([`Chain::execute_waves`]).
+    prune_from: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -294,7 +345,16 @@ impl Chain {
         }
         let env = Arc::new(Env { registry, modules, config, services, store: store.clone(), nested_call_stack });
         tracing::info!(waves = head.waves, root = %hex::encode(head.state_root), stack, floor, "chain opened");
-        Ok(Self { env, cache: WaveCache::new(store), head, params_log, pool, exec_stack: stack, floor })
+        Ok(Self {
+            env,
+            cache: WaveCache::new(store),
+            head,
+            params_log,
+            pool,
+            exec_stack: stack,
+            floor,
+            prune_from: None,
+        })
     }
 
     /// Stack size of the executor threads.
@@ -593,6 +653,30 @@ impl Chain {
         receipts: Vec<Receipt>,
         notes: Vec<Option<String>>,
     ) -> Result<WaveOutput> {
+        let mut prepared = self.prepare_commit(block, receipts, notes, None)?;
+        let batch = std::mem::take(&mut prepared.batch);
+        let started = std::time::Instant::now();
+        self.env.store().write(batch)?;
+        prepared.timing.write_us = started.elapsed().as_micros() as u64;
+        let floor_moved = prepared.floor != self.floor;
+        let (output, timing) = self.adopt(prepared, false);
+        if floor_moved {
+            set_value_floor(&**self.env.store(), self.floor)?;
+        }
+        timing.log(&output);
+        Ok(output)
+    }
+
+    /// A wave's commit, computed and encoded but not written: the JMT update (over `over`,
+    /// the nodes of a commit still in flight, when there is one), the pruning that goes with
+    /// it, the roots, the record and the head.
+    fn prepare_commit(
+        &mut self,
+        block: &BlockContext,
+        receipts: Vec<Receipt>,
+        notes: Vec<Option<String>>,
+        over: Option<&commit::NewNodes>,
+    ) -> Result<PreparedCommit> {
         let started = std::time::Instant::now();
         let params = self.env.config.params_at(block.wave_id).clone();
         let mut params_batch = WriteBatch::new();
@@ -613,18 +697,20 @@ impl Chain {
                     || -> Result<_> {
                         let mut batch = WriteBatch::new();
                         if diff.is_empty() {
-                            return Ok((self.head.jmt_version, self.head.commitment.clone(), batch));
+                            let c = self.head.commitment.clone();
+                            return Ok((self.head.jmt_version, c, batch, commit::NewNodes::default()));
                         }
                         let v = self.head.jmt_version.map_or(0, |v| v + 1);
-                        let c = self.head.commitment.apply(store, &diff, &mut batch, stale_wave)?;
-                        Ok((Some(v), c, batch))
+                        let (c, nodes) =
+                            self.head.commitment.apply_over(store, over, &diff, &mut batch, stale_wave)?;
+                        Ok((Some(v), c, batch, nodes))
                     },
                     || self.prune_batch(block.wave_id),
                 );
-                let (version, commitment, mut batch) = applied?;
-                let (floor, prune_batch, prune_us) = pruned?;
-                batch.append(prune_batch);
-                Ok((version, commitment, batch, floor, prune_us))
+                let (version, commitment, mut batch, nodes) = applied?;
+                let pruned = pruned?;
+                batch.append(pruned.batch);
+                Ok((version, commitment, batch, nodes, pruned.floor, pruned.resume, pruned.us))
             },
             || -> Result<_> {
                 let events: Vec<&vmhost_abi::Event> = receipts.iter().flat_map(|r| r.events.iter()).collect();
@@ -636,7 +722,7 @@ impl Chain {
                 Ok((roots, borsh::to_vec(&receipts).map_err(enc)?))
             },
         );
-        let (version, commitment, mut batch, floor, prune_us) = state?;
+        let (version, commitment, mut batch, nodes, floor, prune_resume, prune_us) = state?;
         let ((events_root, events_bloom, receipts_root), encoded_receipts) = wave_part?;
         let jmt_done = std::time::Instant::now();
         let state_root = commitment.root();
@@ -688,34 +774,45 @@ impl Chain {
             batch.put(Column::Meta, FLOOR_KEY, floor.to_be_bytes().to_vec());
         }
         let encoded = std::time::Instant::now();
-        self.env.store().write(batch)?;
-        let written = std::time::Instant::now();
-        self.cache.mark_committed(self.env.config.node.wave_cache_max_entries);
-        self.head = head;
-        if floor != self.floor {
-            self.floor = floor;
-            set_value_floor(store, floor)?;
+        Ok(PreparedCommit {
+            batch,
+            nodes,
+            head,
+            floor,
+            prune_resume,
+            new_log,
+            output: WaveOutput { record, receipts, notes },
+            timing: CommitTiming {
+                changed: diff.len(),
+                jmt_us: (jmt_done - started).as_micros() as u64,
+                prune_us,
+                encode_us: (encoded - jmt_done).as_micros() as u64,
+                write_us: 0,
+            },
+        })
+    }
+
+    /// Makes a prepared commit the chain's head (its batch written, or in flight with
+    /// `pinned`: then the wave cache keeps every entry the wave wrote, whatever its size, for
+    /// the store does not have them yet). The caller tells the store a moved floor once the
+    /// batch is written.
+    fn adopt(&mut self, prepared: PreparedCommit, pinned: bool) -> (WaveOutput, CommitTiming) {
+        self.cache.mark_committed(self.env.config.node.wave_cache_max_entries, pinned);
+        self.head = prepared.head;
+        self.floor = prepared.floor;
+        if prepared.prune_resume.is_some() {
+            self.prune_from = prepared.prune_resume;
         }
-        if let Some(log) = new_log {
+        if let Some(log) = prepared.new_log {
             self.params_log = log;
         }
-        tracing::info!(
-            root = %hex::encode(state_root),
-            gas = record.gas_used,
-            changed = diff.len(),
-            jmt_us = (jmt_done - started).as_micros() as u64,
-            prune_us,
-            encode_us = (encoded - jmt_done).as_micros() as u64,
-            write_us = (written - encoded).as_micros() as u64,
-            "wave committed"
-        );
-        Ok(WaveOutput { record, receipts, notes })
+        (prepared.output, prepared.timing)
     }
 
     /// On a pruning node, the deletions the commit of `wave_id` carries: the JMT nodes the
     /// waves that left the window replaced (the states from the returned floor on stay
     /// readable), with the new floor and the microseconds it took.
-    fn prune_batch(&self, wave_id: u64) -> Result<(u64, WriteBatch, u64)> {
+    fn prune_batch(&self, wave_id: u64) -> Result<PruneBatch> {
         let mut batch = WriteBatch::new();
         let retain = self.env.config.node.retain_waves;
         // Never the wave being committed: its own stale entries are in this batch, not yet in
@@ -725,15 +822,21 @@ impl Chain {
             .flatten()
             .and_then(|t| Some(t.min(wave_id.checked_sub(1)?)));
         let Some(through) = through.filter(|t| *t >= self.floor) else {
-            return Ok((self.floor, batch, 0));
+            return Ok(PruneBatch { floor: self.floor, batch, resume: None, us: 0 });
         };
         let t = std::time::Instant::now();
-        let stats = commit::prune(&**self.env.store(), self.floor, through, PRUNE_LIMIT, &mut batch)?;
+        let from = self.prune_from.clone().unwrap_or_else(|| self.floor.to_be_bytes().to_vec());
+        let stats = commit::prune(&**self.env.store(), &from, through, PRUNE_LIMIT, &mut batch)?;
         // Done up to `through`: the window starts there. Cut short: at the last wave whose
         // entries it reached.
         let floor = if stats.complete { through } else { stats.floor.unwrap_or(self.floor) };
         tracing::debug!(nodes = stats.nodes, floor, "pruned");
-        Ok((floor.max(self.floor), batch, t.elapsed().as_micros() as u64))
+        Ok(PruneBatch {
+            floor: floor.max(self.floor),
+            batch,
+            resume: stats.resume,
+            us: t.elapsed().as_micros() as u64,
+        })
     }
 
     fn read_state(&self, key: &StateKey) -> Result<Option<Vec<u8>>> {

@@ -278,12 +278,13 @@ impl Chain {
         }
         if !last {
             store.write(batch)?;
-            self.cache.mark_committed(self.env.config.node.wave_cache_max_entries);
+            self.cache.mark_committed(self.env.config.node.wave_cache_max_entries, false);
             return Ok(None);
         }
         // The last chunk: the wave's commit.
-        let (floor, prune, _) = self.prune_batch(block.wave_id)?;
-        batch.append(prune);
+        let pruned = self.prune_batch(block.wave_id)?;
+        let floor = pruned.floor;
+        batch.append(pruned.batch);
         let version =
             if acc.changed { Some(self.head.jmt_version.map_or(0, |v| v + 1)) } else { self.head.jmt_version };
         let state_root = acc.commitment.root();
@@ -317,8 +318,11 @@ impl Chain {
         batch.delete_range(Column::Meta, PENDING_CHUNKS, PENDING_END);
         batch.delete(Column::Meta, PENDING_KEY);
         store.write(batch)?;
-        self.cache.mark_committed(self.env.config.node.wave_cache_max_entries);
+        self.cache.mark_committed(self.env.config.node.wave_cache_max_entries, false);
         self.head = head;
+        if pruned.resume.is_some() {
+            self.prune_from = pruned.resume;
+        }
         if floor != self.floor {
             self.floor = floor;
             super::set_value_floor(store, floor)?;

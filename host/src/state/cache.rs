@@ -151,11 +151,18 @@ impl WaveCache {
     }
 
     /// After a successful commit: this wave's writes become the committed values. The cache is
-    /// emptied when it holds more than `max_entries`, bounding memory.
-    pub fn mark_committed(&self, max_entries: usize) {
+    /// emptied when it holds more than `max_entries`, bounding memory; with `pinned` (the
+    /// wave's batch is still being written, so the store does not have its values yet) the
+    /// entries this wave wrote stay, and only the others go.
+    pub fn mark_committed(&self, max_entries: usize, pinned: bool) {
         let mut undo = self.all_undo();
         if self.map.len() > max_entries {
-            self.map.clear();
+            if pinned {
+                let wave = self.wave.load(Ordering::Relaxed);
+                self.map.retain(|_, e| e.written_in == wave);
+            } else {
+                self.map.clear();
+            }
         }
         undo.iter_mut().for_each(|log| log.clear());
         self.wave.fetch_add(1, Ordering::Relaxed);

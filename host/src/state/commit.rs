@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
+use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Sha256Jmt, Version};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -34,16 +34,47 @@ impl TreeReader for NoReader {
     }
 }
 
-/// Reads one shard's JMT nodes and versioned values from a [`Store`].
+/// Reads one shard's JMT nodes and versioned values from a [`Store`] (and, while a commit's
+/// write is still in flight, its new nodes first: [`StateCommitment::apply_over`]).
 pub struct StoreTreeReader<'a> {
     store: &'a dyn Store,
     shard: u8,
+    over: Option<&'a NodeBatch>,
 }
 
 impl<'a> StoreTreeReader<'a> {
     /// A reader of shard `shard` over `store`.
     pub fn new(store: &'a dyn Store, shard: u8) -> Self {
-        Self { store, shard }
+        Self { store, shard, over: None }
+    }
+}
+
+/// The JMT nodes one commit created, by shard: what the next commit reads before the store
+/// while the first one's write is in flight ([`StateCommitment::apply_over`]).
+#[derive(Default)]
+pub struct NewNodes {
+    shards: Vec<Option<NodeBatch>>,
+}
+
+impl NewNodes {
+    fn shard(&self, shard: usize) -> Option<&NodeBatch> {
+        self.shards.get(shard).and_then(Option::as_ref)
+    }
+
+    /// Number of nodes held.
+    pub fn len(&self) -> usize {
+        self.shards.iter().flatten().map(|b| b.nodes().len()).sum()
+    }
+
+    /// True when no node is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Debug for NewNodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewNodes").field("nodes", &self.len()).finish()
     }
 }
 
@@ -65,6 +96,9 @@ fn jmt_value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
 
 impl TreeReader for StoreTreeReader<'_> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        if let Some(node) = self.over.and_then(|b| b.get_node(node_key)) {
+            return Ok(Some(node.clone()));
+        }
         let key = node_key_bytes(self.shard, node_key)?;
         match self.store.get(Column::JmtNodes, &key)? {
             Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
@@ -103,7 +137,7 @@ const STATE_ROOT_DOMAIN: &[u8] = b"vmhost/v1/state-root";
 type Writes = Vec<(Column, Vec<u8>, Vec<u8>)>;
 
 /// One shard's new version and root, and its encoded writes (nodes then values).
-type ShardUpdate = (usize, Version, jmt::RootHash, Writes);
+type ShardUpdate = (usize, Version, jmt::RootHash, Writes, NodeBatch);
 
 /// The shard of a key hash: its first nibble.
 pub fn shard_of(key_hash: &KeyHash) -> usize {
@@ -158,6 +192,20 @@ impl StateCommitment {
         batch: &mut WriteBatch,
         stale_wave: Option<(u64, u32)>,
     ) -> Result<StateCommitment> {
+        Ok(self.apply_over(store, None, diff, batch, stale_wave)?.0)
+    }
+
+    /// [`StateCommitment::apply`] on top of a commit whose batch is not in the store yet:
+    /// `over` holds the nodes that commit created (this commitment's), read before the
+    /// store's. Also returns the nodes this update creates, for the commit after it.
+    pub fn apply_over(
+        &self,
+        store: &dyn Store,
+        over: Option<&NewNodes>,
+        diff: &BTreeMap<StateKey, Value>,
+        batch: &mut WriteBatch,
+        stale_wave: Option<(u64, u32)>,
+    ) -> Result<(StateCommitment, NewNodes)> {
         let mut per_shard: Vec<Vec<(KeyHash, Option<OwnedValue>)>> = vec![Vec::new(); SHARDS];
         for (k, v) in diff {
             let kh = key_hash(k);
@@ -169,21 +217,23 @@ impl StateCommitment {
             .filter(|(_, set)| !set.is_empty())
             .map(|(shard, set)| {
                 let version = self.versions[shard].map_or(0, |v| v + 1);
-                let reader = StoreTreeReader::new(store, shard as u8);
+                let reader = StoreTreeReader { store, shard: shard as u8, over: over.and_then(|o| o.shard(shard)) };
                 let (root, update) = put_shard(&Sha256Jmt::new(&reader), set, version)?;
                 let writes = encode_shard(shard as u8, &update, stale_wave).map_err(io)?;
-                Ok((shard, version, root, writes))
+                Ok((shard, version, root, writes, update.node_batch))
             })
             .collect::<Result<_>>()?;
         let mut next = self.clone();
-        for (shard, version, root, writes) in updates {
+        let mut nodes = NewNodes { shards: (0..SHARDS).map(|_| None).collect() };
+        for (shard, version, root, writes, created) in updates {
             next.versions[shard] = Some(version);
             next.roots[shard] = root.0;
             for (col, k, v) in writes {
                 batch.put(col, k, v);
             }
+            nodes.shards[shard] = Some(created);
         }
-        Ok(next)
+        Ok((next, nodes))
     }
 
     /// Checks every shard root against the nodes in the store (on open).
@@ -366,7 +416,7 @@ fn stale_key(wave: u64, chunk: u32, shard: u8) -> [u8; 13] {
 }
 
 /// What one call of [`prune`] removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PruneStats {
     /// JMT nodes deleted.
     pub nodes: u64,
@@ -375,6 +425,9 @@ pub struct PruneStats {
     pub floor: Option<u64>,
     /// Every entry up to the wave asked for was processed (the limit was not reached).
     pub complete: bool,
+    /// Where the next call starts (the end of the index range this one deleted; `None`:
+    /// nothing was deleted).
+    pub resume: Option<Vec<u8>>,
 }
 
 /// Adds to `batch` the deletion of the JMT nodes the waves `<= through` replaced (at most
@@ -382,12 +435,14 @@ pub struct PruneStats {
 /// index entries themselves. The states at waves `>= through` stay readable: a node replaced
 /// in wave `s` is only part of the states before `s`.
 ///
-/// `from` is the floor an earlier call returned (every entry below it is gone): the scan
-/// starts there instead of walking the deletions RocksDB has not compacted away yet.
-pub fn prune(store: &dyn Store, from: u64, through: u64, limit: usize, batch: &mut WriteBatch) -> Result<PruneStats> {
-    let start = from.to_be_bytes();
+/// `from` is where an earlier call stopped ([`PruneStats::resume`], or the floor it returned
+/// as a big-endian wave id; every entry below it is gone, or going in a batch not written
+/// yet): the scan starts there instead of walking the deletions RocksDB has not compacted
+/// away yet.
+pub fn prune(store: &dyn Store, from: &[u8], through: u64, limit: usize, batch: &mut WriteBatch) -> Result<PruneStats> {
+    let start = from;
     let entries = match through.checked_add(1) {
-        Some(end) => store.scan_range(Column::Stale, &start, &end.to_be_bytes(), limit)?,
+        Some(end) => store.scan_range(Column::Stale, start, &end.to_be_bytes(), limit)?,
         None => store.scan_prefix(Column::Stale, &[], limit)?,
     };
     let bad = |k: &[u8]| Error::Corrupt(format!("stale index entry {} is malformed", hex::encode(k)));
@@ -408,7 +463,8 @@ pub fn prune(store: &dyn Store, from: u64, through: u64, limit: usize, batch: &m
             Some(end) if stats.complete => end.to_be_bytes().to_vec(),
             _ => [&last[..], &[0]].concat(),
         };
-        batch.delete_range(Column::Stale, start.to_vec(), end);
+        batch.delete_range(Column::Stale, start.to_vec(), end.clone());
+        stats.resume = Some(end);
     }
     Ok(stats)
 }
