@@ -204,3 +204,21 @@ pub fn timed_commits(
     }
     total
 }
+
+/// [`timed_commits`] through [`Chain::execute_waves`] (each wave's write overlapping the next
+/// wave's execution): the `iters` waves are built first (not timed), then committed pipelined.
+pub fn timed_pipelined(
+    chain: &mut Chain,
+    iters: u64,
+    round: &mut u64,
+    wave: impl Fn(u64) -> Vec<Transaction>,
+) -> std::time::Duration {
+    let waves: Vec<_> = (*round..*round + iters).map(|r| (vmhost::testing::block(10 + r), wave(r))).collect();
+    *round += iters;
+    let mut failed = 0usize;
+    let t = std::time::Instant::now();
+    chain.execute_waves(waves, |out| failed += out.receipts.iter().filter(|r| !r.is_success()).count()).expect("waves");
+    let total = t.elapsed();
+    assert_eq!(failed, 0, "transactions failed");
+    total
+}

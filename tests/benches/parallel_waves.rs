@@ -1,7 +1,7 @@
 //! Parallel waves: execution throughput of waves of 10,000 native transfers and 10,000 wasm
 //! token transfers with exact access lists, disjoint and 10% conflicting (every 10th pays one
 //! hot account), on 1 and 2 executor threads; and the end to end (execution + JMT + RocksDB
-//! commit) of disjoint waves on 1 and 2 threads.
+//! commit) of disjoint waves on 1 and 2 threads, wave after wave and pipelined.
 //!
 //! `cargo bench -p vmhost-tests --bench parallel_waves`
 
@@ -61,17 +61,25 @@ fn end_to_end(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(WAVE));
     for threads in [1, 2] {
         for (kind, wave) in KINDS {
-            let dir = tempfile::tempdir().expect("tmp");
-            let store: Arc<dyn Store> = Arc::new(RocksStore::open_with(dir.path(), false).expect("rocksdb"));
-            let (mut chain, world) = open(threads, store);
-            let mut round = 0u64;
-            g.bench_function(BenchmarkId::new(format!("{kind}_disjoint"), format!("{threads}t")), |b| {
-                b.iter_custom(|iters| {
-                    vmhost_tests::timed_commits(&mut chain, iters, &mut round, |r| {
-                        wave(&world, r, Contention::Disjoint)
+            // Wave after wave (`execute_wave`), then pipelined (`execute_waves`: each wave's
+            // store write overlapping the next one's execution and JMT update).
+            for pipelined in [false, true] {
+                let dir = tempfile::tempdir().expect("tmp");
+                let store: Arc<dyn Store> = Arc::new(RocksStore::open_with(dir.path(), false).expect("rocksdb"));
+                let (mut chain, world) = open(threads, store);
+                let mut round = 0u64;
+                let name = if pipelined { format!("{kind}_disjoint_pipelined") } else { format!("{kind}_disjoint") };
+                g.bench_function(BenchmarkId::new(name, format!("{threads}t")), |b| {
+                    b.iter_custom(|iters| {
+                        let wave = |r| wave(&world, r, Contention::Disjoint);
+                        if pipelined {
+                            vmhost_tests::timed_pipelined(&mut chain, iters, &mut round, wave)
+                        } else {
+                            vmhost_tests::timed_commits(&mut chain, iters, &mut round, wave)
+                        }
                     })
-                })
-            });
+                });
+            }
         }
     }
     g.finish();

@@ -134,6 +134,16 @@ pub fn run_scale(cfg: &ChainConfig, sizes: &[u64]) -> Result<()> {
     Ok(())
 }
 
+/// CPU time of the whole process so far (every thread: the executor pool, the commit writer,
+/// RocksDB's flushes and compactions), from `/proc/self/stat`; `None` where there is none.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces, so split after its ')').
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 /// Size of a directory tree in bytes.
 fn dir_size(path: &std::path::Path) -> Result<u64> {
     let mut total = 0;
@@ -152,7 +162,10 @@ pub fn run_commit(cfg: &ChainConfig, n: u64, waves: u64, retain: u64) -> Result<
          execution + JMT + commit",
         cfg.node.threads, cfg.store.sync
     );
-    println!("  {:<40} {:>10} {:>18} {:>18}", "node", "tx/s", "disk MB / 1M tx", "compacted MB / 1M");
+    println!(
+        "  {:<40} {:>10} {:>18} {:>18} {:>12}",
+        "node", "tx/s", "disk MB / 1M tx", "compacted MB / 1M", "cores busy"
+    );
     // Each node commits wave after wave with `execute_wave`, then pipelined with
     // `execute_waves` (the write of a wave overlapping the next one's execution and JMT
     // update). Building the transactions is timed in both (the pipeline pulls them from an
@@ -168,11 +181,15 @@ pub fn run_commit(cfg: &ChainConfig, n: u64, waves: u64, retain: u64) -> Result<
             chain.genesis(&genesis_accounts(n))?;
             let world = TransferWorld::setup(&mut chain, TOKEN, n, 1)?;
             let base = dir_size(dir.path())?;
-            let waves_iter = (0..waves).map(|round| (block(10 + round), world.native_wave(round, Contention::Disjoint)));
+            let waves_iter =
+                (0..waves).map(|round| (block(10 + round), world.native_wave(round, Contention::Disjoint)));
             let mut failed = 0usize;
+            let cpu = cpu_seconds();
             let t = Instant::now();
             if pipelined {
-                chain.execute_waves(waves_iter, |out| failed += out.receipts.iter().filter(|r| !r.is_success()).count())?;
+                chain.execute_waves(waves_iter, |out| {
+                    failed += out.receipts.iter().filter(|r| !r.is_success()).count()
+                })?;
             } else {
                 for (b, txs) in waves_iter {
                     let out = chain.execute_wave(&b, &txs)?;
@@ -180,6 +197,7 @@ pub fn run_commit(cfg: &ChainConfig, n: u64, waves: u64, retain: u64) -> Result<
                 }
             }
             let total = t.elapsed();
+            let cores = cpu_seconds().zip(cpu).map(|(b, a)| (b - a) / total.as_secs_f64());
             ensure!(failed == 0, "{failed} bench transactions failed");
             let transfers = (n * waves) as f64;
             let grown = dir_size(dir.path())?.saturating_sub(base) as f64;
@@ -188,10 +206,11 @@ pub fn run_commit(cfg: &ChainConfig, n: u64, waves: u64, retain: u64) -> Result<
             let per_m = |b: f64| b / transfers * 1e6 / (1 << 20) as f64;
             let name = if pipelined { format!("{name}, pipelined") } else { name.clone() };
             println!(
-                "  {name:<40} {:>10.0} {:>18.1} {:>18.1}",
+                "  {name:<40} {:>10.0} {:>18.1} {:>18.1} {:>12}",
                 transfers / total.as_secs_f64(),
                 per_m(grown),
-                per_m(compacted)
+                per_m(compacted),
+                cores.map_or("-".to_string(), |c| format!("{c:.2}"))
             );
         }
     }

@@ -701,8 +701,7 @@ impl Chain {
                             return Ok((self.head.jmt_version, c, batch, commit::NewNodes::default()));
                         }
                         let v = self.head.jmt_version.map_or(0, |v| v + 1);
-                        let (c, nodes) =
-                            self.head.commitment.apply_over(store, over, &diff, &mut batch, stale_wave)?;
+                        let (c, nodes) = self.head.commitment.apply_over(store, over, &diff, &mut batch, stale_wave)?;
                         Ok((Some(v), c, batch, nodes))
                     },
                     || self.prune_batch(block.wave_id),
@@ -831,12 +830,7 @@ impl Chain {
         // entries it reached.
         let floor = if stats.complete { through } else { stats.floor.unwrap_or(self.floor) };
         tracing::debug!(nodes = stats.nodes, floor, "pruned");
-        Ok(PruneBatch {
-            floor: floor.max(self.floor),
-            batch,
-            resume: stats.resume,
-            us: t.elapsed().as_micros() as u64,
-        })
+        Ok(PruneBatch { floor: floor.max(self.floor), batch, resume: stats.resume, us: t.elapsed().as_micros() as u64 })
     }
 
     fn read_state(&self, key: &StateKey) -> Result<Option<Vec<u8>>> {
