@@ -50,6 +50,20 @@ fn every_fixture_passes_with_chunked_commits_and_pruning() {
     assert!(report.passed(), "conformance failures:\n{}", report.failures());
 }
 
+#[test]
+fn every_fixture_passes_pipelined() {
+    // Each wave's store write overlapping the next wave's execution, with a pruning window of
+    // three waves (a shorter one makes the pipeline wait for every write).
+    let mut kit = kit();
+    kit.pipelined = true;
+    kit.exec.node.retain_waves = 3;
+    let configs = backend_configs();
+    let backends: Vec<Backend<'_>> =
+        configs.iter().take(1).map(|(name, make)| Backend::new(*name, move || registry_of(make()))).collect();
+    let report = kit.run(&backends);
+    assert!(report.passed(), "conformance failures:\n{}", report.failures());
+}
+
 /// A wasm backend that reports one gas unit too few used on every call that completes.
 struct OffByOne(Arc<dyn Vm>);
 struct OffByOneModule(Arc<dyn Module>);

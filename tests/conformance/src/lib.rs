@@ -46,7 +46,7 @@ use std::sync::Arc;
 
 use vmhost::state::MemStore;
 use vmhost::{Chain, ExecConfig, VmRegistry};
-use vmhost_abi::Address;
+use vmhost_abi::{Address, Transaction};
 
 pub use expect::{compare, Mismatch, Outcome};
 pub use fixture::{Fixture, FixtureError};
@@ -101,11 +101,47 @@ pub fn run_fixture_with(
     registry: VmRegistry,
     exec: ExecConfig,
 ) -> Result<Outcome, String> {
+    Ok(run_waves(fixture, codes, registry, exec)?.0)
+}
+
+/// [`run_fixture_with`], then the same transactions again on a fresh chain through
+/// [`Chain::execute_waves`] (each wave's store write overlapping the next wave's execution):
+/// returns the pipelined run's outcome, which must be the same. (The transactions are built
+/// by the first run, as their nonces and contract addresses depend on the waves before.)
+pub fn run_fixture_pipelined(
+    fixture: &Fixture,
+    codes: &BTreeMap<String, Vec<u8>>,
+    registry: VmRegistry,
+    exec: ExecConfig,
+) -> Result<Outcome, String> {
+    let (_, waves) = run_waves(fixture, codes, registry.clone(), exec.clone())?;
+    let mut chain = open_funded(registry, exec)?;
+    let mut outcome = Outcome { waves: Vec::new() };
+    chain
+        .execute_waves(waves, |out| outcome.waves.push(expect::WaveOutcome::of(&out.record, &out.receipts)))
+        .map_err(|e| format!("pipelined, after {} waves: {e}", outcome.waves.len()))?;
+    Ok(outcome)
+}
+
+fn open_funded(registry: VmRegistry, exec: ExecConfig) -> Result<Chain, String> {
     let mut chain = Chain::open(Arc::new(MemStore::new()), registry, exec).map_err(|e| e.to_string())?;
     let alloc: Vec<(Address, u128)> = (1..=FUNDED).map(|i| (Address::from_index(i), BALANCE)).collect();
     chain.genesis(&alloc).map_err(|e| e.to_string())?;
+    Ok(chain)
+}
+
+/// Runs the fixture wave by wave; returns its outcome and the waves it ran.
+#[allow(clippy::type_complexity)]
+fn run_waves(
+    fixture: &Fixture,
+    codes: &BTreeMap<String, Vec<u8>>,
+    registry: VmRegistry,
+    exec: ExecConfig,
+) -> Result<(Outcome, Vec<(vmhost_abi::BlockContext, Vec<Transaction>)>), String> {
+    let mut chain = open_funded(registry, exec)?;
     let mut names = fixture::Names::default();
     let mut waves = Vec::new();
+    let mut ran = Vec::new();
     let mut wave_id = 0u64;
     for (w, wave) in fixture.waves.iter().enumerate() {
         wave_id += 1 + wave.gap;
@@ -130,8 +166,9 @@ pub fn run_fixture_with(
         }
         let out = chain.execute_wave(&block(wave_id), &txs).map_err(|e| format!("wave {w}: {e}"))?;
         waves.push(expect::WaveOutcome::of(&out.record, &out.receipts));
+        ran.push((block(wave_id), txs));
     }
-    Ok(Outcome { waves })
+    Ok((Outcome { waves }, ran))
 }
 
 /// How one fixture fared on one configuration.
@@ -232,6 +269,8 @@ pub struct Kit {
     /// The executor configuration every fixture's chain opens with (default: the defaults).
     /// Node-local settings must not change an outcome, so the expectations hold for any.
     pub exec: ExecConfig,
+    /// Run every fixture's waves pipelined ([`run_fixture_pipelined`]) instead of one by one.
+    pub pipelined: bool,
 }
 
 /// Errors loading a kit.
@@ -273,7 +312,7 @@ impl Kit {
             fixtures.push(Fixture::parse(stem, &text)?);
         }
         fixtures.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Kit { root: root.into(), dir: dir.into(), fixtures, exec: ExecConfig::default() })
+        Ok(Kit { root: root.into(), dir: dir.into(), fixtures, exec: ExecConfig::default(), pipelined: false })
     }
 
     /// Keeps only the fixtures whose name contains `filter`.
@@ -325,7 +364,8 @@ impl Kit {
                         continue;
                     }
                 };
-                match run_fixture_with(f, codes, b.registry(), self.exec.clone()) {
+                let run = if self.pipelined { run_fixture_pipelined } else { run_fixture_with };
+                match run(f, codes, b.registry(), self.exec.clone()) {
                     Ok(actual) => {
                         verdicts.push(match expected {
                             None => Verdict::Unblessed,
