@@ -608,12 +608,16 @@ impl Chain {
             .collect()
     }
 
-    fn run_wave(&mut self, block: &BlockContext, txs: &[TxRef<'_>]) -> Result<WaveOutput> {
-        if let Some(last) = self.head.last_wave {
-            if block.wave_id <= last {
-                return Err(Error::WaveOrder { last, got: block.wave_id });
-            }
+    /// Refuses a wave whose id does not follow the head's.
+    fn check_wave_order(&self, block: &BlockContext) -> Result<()> {
+        match self.head.last_wave {
+            Some(last) if block.wave_id <= last => Err(Error::WaveOrder { last, got: block.wave_id }),
+            _ => Ok(()),
         }
+    }
+
+    fn run_wave(&mut self, block: &BlockContext, txs: &[TxRef<'_>]) -> Result<WaveOutput> {
+        self.check_wave_order(block)?;
         let span = tracing::info_span!("wave", wave_id = block.wave_id, txs = txs.len());
         let _guard = span.enter();
         // A long wave is committed in chunks: the same outcome, memory bounded by the chunk.
@@ -623,6 +627,32 @@ impl Chain {
         if chunk > 0 && txs.len() > chunk {
             return self.run_wave_in_chunks(block, txs, chunk);
         }
+        let mut prepared = self.execute_and_prepare(block, txs, None)?;
+        let batch = std::mem::take(&mut prepared.batch);
+        let started = std::time::Instant::now();
+        if let Err(e) = self.env.store().write(batch) {
+            tracing::error!(error = %e, "wave commit failed; state stays at the previous wave");
+            self.cache.discard();
+            return Err(e);
+        }
+        prepared.timing.write_us = started.elapsed().as_micros() as u64;
+        let floor_moved = prepared.floor != self.floor;
+        let (output, timing) = self.adopt(prepared, false);
+        timing.log(&output);
+        if floor_moved {
+            set_value_floor(&**self.env.store(), self.floor)?;
+        }
+        Ok(output)
+    }
+
+    /// Executes a wave on top of the head and computes its commit (over `over`, the nodes of
+    /// a commit still in flight, when there is one). On an error nothing of the wave stays.
+    fn execute_and_prepare(
+        &mut self,
+        block: &BlockContext,
+        txs: &[TxRef<'_>],
+        over: Option<&commit::NewNodes>,
+    ) -> Result<PreparedCommit> {
         let executed = match self.execute_txs(block, txs) {
             Ok(r) => r,
             Err(e) => {
@@ -637,34 +667,10 @@ impl Chain {
             receipts.push(r);
             notes.push(n);
         }
-        match self.commit_wave(block, receipts, notes) {
-            Ok(out) => Ok(out),
-            Err(e) => {
-                tracing::error!(error = %e, "wave commit failed; state stays at the previous wave");
-                self.cache.discard();
-                Err(e)
-            }
-        }
-    }
-
-    fn commit_wave(
-        &mut self,
-        block: &BlockContext,
-        receipts: Vec<Receipt>,
-        notes: Vec<Option<String>>,
-    ) -> Result<WaveOutput> {
-        let mut prepared = self.prepare_commit(block, receipts, notes, None)?;
-        let batch = std::mem::take(&mut prepared.batch);
-        let started = std::time::Instant::now();
-        self.env.store().write(batch)?;
-        prepared.timing.write_us = started.elapsed().as_micros() as u64;
-        let floor_moved = prepared.floor != self.floor;
-        let (output, timing) = self.adopt(prepared, false);
-        if floor_moved {
-            set_value_floor(&**self.env.store(), self.floor)?;
-        }
-        timing.log(&output);
-        Ok(output)
+        self.prepare_commit(block, receipts, notes, over).inspect_err(|e| {
+            tracing::error!(error = %e, "wave commit failed; state stays at the previous wave");
+            self.cache.discard();
+        })
     }
 
     /// A wave's commit, computed and encoded but not written: the JMT update (over `over`,

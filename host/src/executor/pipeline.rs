@@ -96,46 +96,17 @@ impl Chain {
                 continue;
             }
             let over = in_flight.as_ref().map(|f| &f.nodes);
-            let prepared = self.on_executor(|chain| chain.execute_and_prepare(&block, &txs, over))?;
+            let prepared = self.on_executor(|chain| {
+                chain.check_wave_order(&block)?;
+                let span = tracing::info_span!("wave", wave_id = block.wave_id, txs = txs.len());
+                let _guard = span.enter();
+                let refs: Vec<TxRef<'_>> = txs.iter().map(Ok).collect();
+                chain.execute_and_prepare(&block, &refs, over)
+            })?;
             self.land(in_flight, on_committed)?;
             *in_flight = Some(self.start_write(prepared)?);
         }
         Ok(())
-    }
-
-    /// Executes a wave on top of the head (in flight or not) and computes its commit.
-    fn execute_and_prepare(
-        &mut self,
-        block: &BlockContext,
-        txs: &[Transaction],
-        over: Option<&commit::NewNodes>,
-    ) -> Result<PreparedCommit> {
-        if let Some(last) = self.head.last_wave {
-            if block.wave_id <= last {
-                return Err(Error::WaveOrder { last, got: block.wave_id });
-            }
-        }
-        let span = tracing::info_span!("wave", wave_id = block.wave_id, txs = txs.len());
-        let _guard = span.enter();
-        let refs: Vec<TxRef<'_>> = txs.iter().map(Ok).collect();
-        let executed = match self.execute_txs(block, &refs) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, "wave aborted: nothing of it is committed");
-                self.cache.discard();
-                drop(self.env.modules.take_pending());
-                return Err(e);
-            }
-        };
-        let (mut receipts, mut notes) = (Vec::with_capacity(executed.len()), Vec::with_capacity(executed.len()));
-        for (r, n) in executed {
-            receipts.push(r);
-            notes.push(n);
-        }
-        self.prepare_commit(block, receipts, notes, over).inspect_err(|e| {
-            tracing::error!(error = %e, "wave commit failed; state stays at the previous wave");
-            self.cache.discard();
-        })
     }
 
     /// Adopts a prepared commit as the head and hands its batch to a writer thread.

@@ -163,11 +163,7 @@ impl Chain {
 
     /// The start of a wave committed in chunks.
     fn start_chunks(&mut self, block: &BlockContext) -> Result<Acc> {
-        if let Some(last) = self.head.last_wave {
-            if block.wave_id <= last {
-                return Err(Error::WaveOrder { last, got: block.wave_id });
-            }
-        }
+        self.check_wave_order(block)?;
         // An earlier chunked wave whose rollback could not be written.
         rollback_pending(&**self.env.store())?;
         Ok(Acc {
