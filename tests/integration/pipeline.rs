@@ -287,3 +287,37 @@ fn a_wave_out_of_order_stops_the_pipeline_after_the_waves_before_it() {
     assert_eq!(got, [3, 4, 5]);
     assert_eq!(c.head().last_wave, Some(5));
 }
+
+#[test]
+fn the_pipeline_first_rolls_back_a_chunked_wave_left_pending() {
+    // A long wave committed in chunks fails after its first chunk is written, and so does its
+    // rollback (every write fails for a while): its chunk stays in the store, pending. The
+    // pipeline that runs next, on short waves, must not read it.
+    let mut exec = ExecConfig::default();
+    exec.node.retain_waves = 3;
+    exec.node.commit_chunk = 40;
+    let mem = Arc::new(MemStore::new());
+    let mut c = chain(mem.clone(), &exec);
+    let token = setup(&mut c);
+    let mut reference = chain(Arc::new(MemStore::new()), &exec);
+    setup(&mut reference);
+    let long: Vec<Transaction> = (0..3u64)
+        .flat_map(|round| {
+            (1..=USERS)
+                .map(move |i| transfer(user(i), if i == 1 { USERS + 1 } else { 0 } + round, user(1 + i % USERS), 5))
+        })
+        .collect();
+    mem.fail_writes_after(1);
+    let err = c.execute_wave(&block(3), &long).unwrap_err();
+    assert!(err.to_string().contains("injected"), "{err}");
+    mem.fail_writes_after(usize::MAX);
+    let _ = token;
+    let base = |i: u64| if i == 1 { USERS + 1 } else { 0 };
+    let short: Vec<(BlockContext, Vec<Transaction>)> = (3..8u64)
+        .map(|w| (block(w), (1..=20).map(|i| transfer(user(i), base(i) + w - 3, user(21 + (i + w) % 10), 7)).collect()))
+        .collect();
+    let expected: Vec<WaveOutput> = short.iter().map(|(b, txs)| reference.execute_wave(b, txs).unwrap()).collect();
+    let mut got = Vec::new();
+    c.execute_waves(short, |o| got.push(o)).unwrap();
+    assert_same(&reference, &c, &expected, &got, "after a pending chunked wave");
+}

@@ -80,6 +80,10 @@ impl Chain {
     {
         let retain = self.env.config.node.retain_waves;
         let chunk = self.env.config.node.commit_chunk;
+        // A chunked wave whose rollback could not be written (the store failed) goes first;
+        // within the pipeline only chunked waves can leave one, and they run after a landing
+        // through `execute_wave`, which does the same.
+        super::stream::rollback_pending(&**self.env.store())?;
         for (block, txs) in waves {
             // A prune that would reach the in-flight wave's stale entries (a window of one or
             // two waves) needs them in the store: wait for the write.
