@@ -183,6 +183,18 @@ pub fn call(sender: Address, nonce: u64, contract: Address, entry: &str, input: 
     vmhost::testing::tx(sender, nonce, TxKind::ContractCall { contract, entry: entry.into(), input, value: 0 })
 }
 
+/// The node binary's allocator tuning (`tune_allocator` in `host/cli/src/main.rs`: mimalloc
+/// returns freed memory to the OS after 1 s idle instead of 10 ms), for the benches, which
+/// link mimalloc as the node does: without it a large wave faults its pages back in on every
+/// iteration (the 200,000 token wave measured 1.10-1.19x the 2,000 one's cost per
+/// transaction; with it 0.98x), and the figures are not the node's.
+pub fn node_allocator() {
+    /// mimalloc's `mi_option_purge_delay` (its position in mimalloc v2's `mimalloc.h`).
+    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: sets an option of the allocator this process links; any value is valid.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1_000) }
+}
+
 /// For end-to-end benches: commits `iters` waves, the `i`-th of them `wave(round)` as wave
 /// `10 + round` with `round` counting on across calls (each round's nonces follow the last),
 /// and returns the time spent in `execute_wave` (building the transactions is not timed).

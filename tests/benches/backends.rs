@@ -26,6 +26,7 @@ fn backends() -> Vec<(&'static str, Arc<dyn Vm>)> {
 }
 
 fn module_calls(c: &mut Criterion) {
+    vmhost_tests::node_allocator();
     let n: u64 = 1_000_000;
     let mut g = c.benchmark_group("backend_module_call");
     g.measurement_time(Duration::from_secs(5));

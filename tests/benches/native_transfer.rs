@@ -44,6 +44,7 @@ fn setup(dir: &std::path::Path) -> Chain {
 }
 
 fn bench(c: &mut Criterion) {
+    vmhost_tests::node_allocator();
     let mut g = c.benchmark_group("native_transfer");
     g.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(WAVE));
 

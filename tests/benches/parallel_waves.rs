@@ -38,6 +38,7 @@ type Wave = fn(&TransferWorld, u64, Contention) -> Vec<Transaction>;
 const KINDS: [(&str, Wave); 2] = [("native", TransferWorld::native_wave), ("token", TransferWorld::token_wave)];
 
 fn execution(c: &mut Criterion) {
+    vmhost_tests::node_allocator();
     let mut g = c.benchmark_group("parallel_execute_10k");
     g.sample_size(10).measurement_time(Duration::from_secs(10)).throughput(Throughput::Elements(WAVE));
     for threads in [1, 2] {

@@ -30,6 +30,7 @@ fn raw_engine() -> (wasmtime::Engine, wasmtime::Linker<()>) {
 }
 
 fn per_call(c: &mut Criterion) {
+    vmhost_tests::node_allocator();
     let mut g = c.benchmark_group("per_call");
     g.measurement_time(Duration::from_secs(5));
     // Raw wasmtime: the same engine config (pooling, keep-resident), InstancePre, instantiate + call.

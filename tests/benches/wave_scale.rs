@@ -106,6 +106,7 @@ fn memory_in_flight(chain: &mut Chain, world: &TransferWorld) {
 }
 
 fn execution(c: &mut Criterion) {
+    vmhost_tests::node_allocator();
     let mut g = c.benchmark_group("wave_scale_execute");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     let (mut chain, world) = open(Arc::new(MemStore::new()), 0, 0);
