@@ -627,7 +627,7 @@ impl Chain {
         if chunk > 0 && txs.len() > chunk {
             return self.run_wave_in_chunks(block, txs, chunk);
         }
-        let mut prepared = self.execute_and_prepare(block, txs, None)?;
+        let mut prepared = self.execute_and_prepare(block, txs, None, false)?;
         let batch = std::mem::take(&mut prepared.batch);
         let started = std::time::Instant::now();
         if let Err(e) = self.env.store().write(batch) {
@@ -646,12 +646,14 @@ impl Chain {
     }
 
     /// Executes a wave on top of the head and computes its commit (over `over`, the nodes of
-    /// a commit still in flight, when there is one). On an error nothing of the wave stays.
+    /// a commit still in flight, when there is one; keeping its own new nodes with
+    /// `keep_nodes`, for the next wave of a pipeline). On an error nothing of the wave stays.
     fn execute_and_prepare(
         &mut self,
         block: &BlockContext,
         txs: &[TxRef<'_>],
         over: Option<&commit::NewNodes>,
+        keep_nodes: bool,
     ) -> Result<PreparedCommit> {
         let executed = match self.execute_txs(block, txs) {
             Ok(r) => r,
@@ -667,7 +669,7 @@ impl Chain {
             receipts.push(r);
             notes.push(n);
         }
-        self.prepare_commit(block, receipts, notes, over).inspect_err(|e| {
+        self.prepare_commit(block, receipts, notes, over, keep_nodes).inspect_err(|e| {
             tracing::error!(error = %e, "wave commit failed; state stays at the previous wave");
             self.cache.discard();
         })
@@ -682,6 +684,7 @@ impl Chain {
         receipts: Vec<Receipt>,
         notes: Vec<Option<String>>,
         over: Option<&commit::NewNodes>,
+        keep_nodes: bool,
     ) -> Result<PreparedCommit> {
         let started = std::time::Instant::now();
         let params = self.env.config.params_at(block.wave_id).clone();
@@ -707,7 +710,8 @@ impl Chain {
                             return Ok((self.head.jmt_version, c, batch, commit::NewNodes::default()));
                         }
                         let v = self.head.jmt_version.map_or(0, |v| v + 1);
-                        let (c, nodes) = self.head.commitment.apply_over(store, over, &diff, &mut batch, stale_wave)?;
+                        let (c, nodes) =
+                            self.head.commitment.apply_over(store, over, keep_nodes, &diff, &mut batch, stale_wave)?;
                         Ok((Some(v), c, batch, nodes))
                     },
                     || self.prune_batch(block.wave_id),
@@ -802,16 +806,30 @@ impl Chain {
     /// the store does not have them yet). The caller tells the store a moved floor once the
     /// batch is written.
     fn adopt(&mut self, prepared: PreparedCommit, pinned: bool) -> (WaveOutput, CommitTiming) {
+        self.adopt_head(prepared.head, prepared.floor, prepared.prune_resume, prepared.new_log, pinned);
+        (prepared.output, prepared.timing)
+    }
+
+    /// The chain's side of a commit: the wave cache's entries become committed (see
+    /// [`Chain::adopt`] for `pinned`), and the head, pruning floor, prune cursor and
+    /// parameter log move on.
+    fn adopt_head(
+        &mut self,
+        head: ChainHead,
+        floor: u64,
+        prune_resume: Option<Vec<u8>>,
+        new_log: Option<Vec<(u64, ConsensusParams)>>,
+        pinned: bool,
+    ) {
         self.cache.mark_committed(self.env.config.node.wave_cache_max_entries, pinned);
-        self.head = prepared.head;
-        self.floor = prepared.floor;
-        if prepared.prune_resume.is_some() {
-            self.prune_from = prepared.prune_resume;
+        self.head = head;
+        self.floor = floor;
+        if prune_resume.is_some() {
+            self.prune_from = prune_resume;
         }
-        if let Some(log) = prepared.new_log {
+        if let Some(log) = new_log {
             self.params_log = log;
         }
-        (prepared.output, prepared.timing)
     }
 
     /// On a pruning node, the deletions the commit of `wave_id` carries: the JMT nodes the
@@ -823,7 +841,7 @@ impl Chain {
         // Never the wave being committed: its own stale entries are in this batch, not yet in
         // the store.
         let through = (retain > 0)
-            .then(|| (wave_id + 1).checked_sub(retain))
+            .then(|| wave_id.saturating_add(1).checked_sub(retain))
             .flatten()
             .and_then(|t| Some(t.min(wave_id.checked_sub(1)?)));
         let Some(through) = through.filter(|t| *t >= self.floor) else {

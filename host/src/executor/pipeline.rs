@@ -89,7 +89,7 @@ impl Chain {
             // two waves) needs them in the store: wait for the write.
             let prune_reaches = in_flight
                 .as_ref()
-                .is_some_and(|f| retain > 0 && (block.wave_id + 1).saturating_sub(retain) >= f.wave_id);
+                .is_some_and(|f| retain > 0 && block.wave_id.saturating_add(1).saturating_sub(retain) >= f.wave_id);
             let chunked = chunk > 0 && txs.len() > chunk;
             if prune_reaches || chunked {
                 self.land(in_flight, on_committed)?;
@@ -105,7 +105,7 @@ impl Chain {
                 let span = tracing::info_span!("wave", wave_id = block.wave_id, txs = txs.len());
                 let _guard = span.enter();
                 let refs: Vec<TxRef<'_>> = txs.iter().map(Ok).collect();
-                chain.execute_and_prepare(&block, &refs, over)
+                chain.execute_and_prepare(&block, &refs, over, true)
             })?;
             self.land(in_flight, on_committed)?;
             *in_flight = Some(self.start_write(prepared)?);

@@ -314,17 +314,10 @@ impl Chain {
         batch.delete_range(Column::Meta, PENDING_CHUNKS, PENDING_END);
         batch.delete(Column::Meta, PENDING_KEY);
         store.write(batch)?;
-        self.cache.mark_committed(self.env.config.node.wave_cache_max_entries, false);
-        self.head = head;
-        if pruned.resume.is_some() {
-            self.prune_from = pruned.resume;
-        }
-        if floor != self.floor {
-            self.floor = floor;
-            super::set_value_floor(store, floor)?;
-        }
-        if let Some(log) = new_log {
-            self.params_log = log;
+        let floor_moved = floor != self.floor;
+        self.adopt_head(head, floor, pruned.resume, new_log, false);
+        if floor_moved {
+            super::set_value_floor(&**self.env.store(), floor)?;
         }
         tracing::info!(root = %hex::encode(state_root), txs = acc.tx_count, chunks = index + 1, "streamed wave committed");
         Ok(Some(record))

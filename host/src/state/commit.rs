@@ -137,7 +137,7 @@ const STATE_ROOT_DOMAIN: &[u8] = b"vmhost/v1/state-root";
 type Writes = Vec<(Column, Vec<u8>, Vec<u8>)>;
 
 /// One shard's new version and root, and its encoded writes (nodes then values).
-type ShardUpdate = (usize, Version, jmt::RootHash, Writes, NodeBatch);
+type ShardUpdate = (usize, Version, jmt::RootHash, Writes, Option<NodeBatch>);
 
 /// The shard of a key hash: its first nibble.
 pub fn shard_of(key_hash: &KeyHash) -> usize {
@@ -192,16 +192,19 @@ impl StateCommitment {
         batch: &mut WriteBatch,
         stale_wave: Option<(u64, u32)>,
     ) -> Result<StateCommitment> {
-        Ok(self.apply_over(store, None, diff, batch, stale_wave)?.0)
+        Ok(self.apply_over(store, None, false, diff, batch, stale_wave)?.0)
     }
 
     /// [`StateCommitment::apply`] on top of a commit whose batch is not in the store yet:
     /// `over` holds the nodes that commit created (this commitment's), read before the
-    /// store's. Also returns the nodes this update creates, for the commit after it.
+    /// store's. With `keep_nodes`, also returns the nodes this update creates, for the commit
+    /// after it (otherwise each shard's are dropped as soon as they are encoded, which bounds
+    /// a commit's peak memory).
     pub fn apply_over(
         &self,
         store: &dyn Store,
         over: Option<&NewNodes>,
+        keep_nodes: bool,
         diff: &BTreeMap<StateKey, Value>,
         batch: &mut WriteBatch,
         stale_wave: Option<(u64, u32)>,
@@ -220,7 +223,7 @@ impl StateCommitment {
                 let reader = StoreTreeReader { store, shard: shard as u8, over: over.and_then(|o| o.shard(shard)) };
                 let (root, update) = put_shard(&Sha256Jmt::new(&reader), set, version)?;
                 let writes = encode_shard(shard as u8, &update, stale_wave).map_err(io)?;
-                Ok((shard, version, root, writes, update.node_batch))
+                Ok((shard, version, root, writes, keep_nodes.then_some(update.node_batch)))
             })
             .collect::<Result<_>>()?;
         let mut next = self.clone();
@@ -231,7 +234,7 @@ impl StateCommitment {
             for (col, k, v) in writes {
                 batch.put(col, k, v);
             }
-            nodes.shards[shard] = Some(created);
+            nodes.shards[shard] = created;
         }
         Ok((next, nodes))
     }
@@ -440,9 +443,8 @@ pub struct PruneStats {
 /// yet): the scan starts there instead of walking the deletions RocksDB has not compacted
 /// away yet.
 pub fn prune(store: &dyn Store, from: &[u8], through: u64, limit: usize, batch: &mut WriteBatch) -> Result<PruneStats> {
-    let start = from;
     let entries = match through.checked_add(1) {
-        Some(end) => store.scan_range(Column::Stale, start, &end.to_be_bytes(), limit)?,
+        Some(end) => store.scan_range(Column::Stale, from, &end.to_be_bytes(), limit)?,
         None => store.scan_prefix(Column::Stale, &[], limit)?,
     };
     let bad = |k: &[u8]| Error::Corrupt(format!("stale index entry {} is malformed", hex::encode(k)));
@@ -463,7 +465,7 @@ pub fn prune(store: &dyn Store, from: &[u8], through: u64, limit: usize, batch: 
             Some(end) if stats.complete => end.to_be_bytes().to_vec(),
             _ => [&last[..], &[0]].concat(),
         };
-        batch.delete_range(Column::Stale, start.to_vec(), end.clone());
+        batch.delete_range(Column::Stale, from.to_vec(), end.clone());
         stats.resume = Some(end);
     }
     Ok(stats)
